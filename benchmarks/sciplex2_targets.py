@@ -1,0 +1,38 @@
+"""Measure issue #3's targets on the default simulated sci-Plex2 (held-out dose 0.5), running the main job as the CLI does.
+
+Prints, per held-out drug: R2 of the mean over the top-50 DEGs against the ground truth for CPA and for dose
+interpolation; the Spearman correlation of uncertainty with error; and the wall time of the whole main job.
+Usage: .venv/bin/python benchmarks/sciplex2_targets.py [--seed S] [--threads 2] [--epochs N]
+"""
+import argparse, json, tempfile, time, warnings
+
+import pandas as pd
+import torch
+
+p = argparse.ArgumentParser()
+p.add_argument('--seed', type=int, default=0)
+p.add_argument('--threads', type=int, default=2)
+p.add_argument('--epochs', type=int, default=None, help='default: the CLI default')
+args = p.parse_args()
+torch.set_num_threads(args.threads)
+warnings.simplefilter('ignore')
+
+from cpa_nb.cli import main  # noqa: E402
+
+with tempfile.TemporaryDirectory() as out:
+    argv = ['sciplex2', '--out', out, '--seed', str(args.seed), '--no-progress'] + (['--epochs', str(args.epochs)] if args.epochs else [])
+    t0 = time.perf_counter()
+    assert main(argv) == 0
+    wall = time.perf_counter() - t0
+    rep = json.load(open(f'{out}/report.json'))
+    tab = pd.read_csv(f'{out}/evaluation.csv')
+
+ood = tab[tab.split == 'ood'].pivot_table(index='drug', columns='method', values='truth_r2_mean_deg')
+print('\nheld-out dose 0.5, R2 of the mean over the top-50 DEGs against the ground truth:')
+print(ood.round(3).to_string())
+print(f"CPA >= 0.9 on every drug: {bool((ood.cpa >= 0.9).all())}; CPA better than interpolation on "
+      f"{int((ood.cpa > ood.interpolation).sum())} of {len(ood)} drugs")
+print(f"uncertainty-error Spearman (test + ood conditions): {rep['uncertainty_error_spearman']:.3f}")
+print(f"disentanglement: drug classifier on basal latent {rep['disentanglement']['drug']:.3f} (chance {rep['disentanglement']['drug_chance']:.3f})")
+print(f"epochs {rep['train']['epochs']}, training {rep['train']['seconds']:.0f} s ({rep['train']['cells_per_second']:.0f} cells/s); "
+      f"whole main job {wall:.0f} s with {args.threads} threads")
