@@ -19,14 +19,15 @@ install: $(STAMP)
 sciplex2: $(STAMP)
 	$(VENV)/bin/cpa_nb sciplex2 --out runs/sciplex2 $(ARGS)
 
-# All tests: every notebook (fast cells) and tests/.
+# All tests: every notebook (fast cells) and tests/. Notebooks run one at a time: parallel nbdev_test
+# workers each spin torch's OpenMP threads and, on two cores, slow each other down more than tenfold.
 test: $(STAMP)
-	timeout -k 30 3000 $(VENV)/bin/nbdev_test --n_workers 2
+	timeout -k 30 3000 $(VENV)/bin/nbdev_test --n_workers 1 --timing
 	$(PY) -m pytest -q tests
 
 # Long cells too (#| slow).
 test-slow: $(STAMP)
-	timeout -k 30 5000 $(VENV)/bin/nbdev_test --n_workers 2 --flags slow
+	timeout -k 30 5000 $(VENV)/bin/nbdev_test --n_workers 1 --timing --flags slow
 
 # README.md is generated from nbs/index.ipynb.
 readme: $(STAMP)
