@@ -9,7 +9,7 @@ import warnings
 import numpy as np, pandas as pd, scipy.sparse as sp, torch, anndata as ad, scanpy as sc
 
 # %% auto #0
-__all__ = ['parse_perturbation', 'Vocab', 'encode_obs', 'condition_names', 'CPAData', 'rank_genes_groups_cov']
+__all__ = ['parse_perturbation', 'Vocab', 'encode_obs', 'condition_names', 'CPAData', 'check_adata', 'rank_genes_groups_cov']
 
 # %% ../nbs/00_data.ipynb #d2081f33
 def parse_perturbation(perturbation:str, # e.g. "Nutlin", "A+B" or the control value
@@ -19,17 +19,19 @@ def parse_perturbation(perturbation:str, # e.g. "Nutlin", "A+B" or the control v
                       )->dict: # drug -> dose, empty for the control
     "Drug -> dose dictionary for one perturbation string"
     drugs = [d.strip() for d in str(perturbation).split(sep)]
-    if dose is None or (isinstance(dose, float) and np.isnan(dose)): doses = [1.0]*len(drugs)
+    if all(d in (control, '') for d in drugs): return {}  # a control cell's dose is never used
+    if dose is None: doses = [1.0]*len(drugs)
     else:
         parts = str(dose).split(sep) if isinstance(dose, str) else [dose]
         if len(parts) != len(drugs):
             raise ValueError(f"perturbation {perturbation!r} has {len(drugs)} drug(s) but dose {dose!r} has {len(parts)} value(s); "
                              f"write one dose per drug joined by {sep!r}, e.g. '0.5{sep}0.1'")
         try: doses = [float(p) for p in parts]
-        except ValueError: raise ValueError(f"dose {dose!r} of perturbation {perturbation!r} is not numeric; use numbers joined by {sep!r}") from None
+        except (ValueError, TypeError): raise ValueError(f"dose {dose!r} of perturbation {perturbation!r} is not numeric; use numbers joined by {sep!r}") from None
     out = {}
     for d, x in zip(drugs, doses):
         if d == control or d == '': continue
+        if not np.isfinite(x): raise ValueError(f"dose of drug {d!r} is {x} (missing or infinite); give every treated cell a finite dose")
         if x < 0: raise ValueError(f"dose {x} of drug {d!r} is negative; doses must be >= 0")
         out[d] = out.get(d, 0.0) + x
     return out
@@ -79,7 +81,8 @@ def encode_obs(obs:pd.DataFrame, # cells' annotations, with the vocabulary's key
     for i, (p, d) in enumerate(zip(perts, dose_col)):
         key = (p, d if isinstance(d, str) else (None if d is None else float(d)))
         if key not in cache:
-            parsed = parse_perturbation(p, d, vocab.control, vocab.sep)
+            try: parsed = parse_perturbation(p, d, vocab.control, vocab.sep)
+            except ValueError as e: raise ValueError(f"cell {obs.index[i]!r}, obs[{vocab.dose_key!r}]: {e}") from None
             unknown = [x for x in parsed if x not in drug_idx]
             if unknown: raise KeyError(f"unknown drug(s) {unknown} in obs[{vocab.perturbation_key!r}]; the model knows: {vocab.drugs}")
             cache[key] = parsed
@@ -113,7 +116,9 @@ def _expression(adata, genes):
         adata = adata[:, names.get_indexer(genes)]
     X = adata.X
     X = X.toarray() if sp.issparse(X) else np.asarray(X)
-    if not np.isfinite(X).all(): raise ValueError("adata.X contains NaN or infinite values; CPA expects log-normalised expression")
+    bad = ~np.isfinite(X).all(1)
+    if bad.any(): raise ValueError(f"adata.X has NaN or infinite values in {bad.sum()} cell(s), e.g. {list(adata.obs_names[bad][:3])}; "
+                                   "drop them (adata = adata[np.isfinite(adata.X).all(1)]) or redo the normalisation")
     return torch.from_numpy(np.ascontiguousarray(X, dtype=np.float32))
 
 @dataclass
@@ -141,6 +146,44 @@ class CPAData:
     def __len__(self): return len(self.X)
 
 # %% ../nbs/00_data.ipynb #a4df101e
+def _looks_like_counts(X, n:int=500)->float|None:
+    "The largest value if the first `n` cells of X are all whole numbers above what log1p data reaches, else None"
+    X = X[:n]
+    X = X.toarray() if sp.issparse(X) else np.asarray(X)
+    top = float(np.nanmax(X)) if X.size else 0.
+    return top if top > 30 and np.allclose(X, np.round(X)) else None
+
+def check_adata(adata, # the AnnData to train on
+                vocab:Vocab, # its vocabulary
+                split_key:str|None=None, # obs column of split labels, if any
+                train_split:str='train', valid_split:str='test', # the labels of training and validation cells
+               ):
+    "Raise a clear error about anything in `adata` that CPA cannot train on; warn if X looks like raw counts"
+    perts = adata.obs[vocab.perturbation_key].astype(str).to_numpy()
+    is_ctrl = perts == vocab.control
+    for k in vocab.covariate_keys:
+        vals = adata.obs[k].astype(str).to_numpy()
+        lacking = sorted(set(vals) - set(vals[is_ctrl]))
+        if lacking:
+            raise ValueError(f"covariate {k!r} value(s) {lacking[:10]} have no control cells (obs[{vocab.perturbation_key!r}] == {vocab.control!r}); "
+                             f"CPA predicts and scores every condition from the controls of its own covariates. Add their controls, or drop "
+                             f"those cells: adata = adata[~adata.obs[{k!r}].isin({lacking[:10]})]")
+    if split_key is not None:
+        labels = adata.obs[split_key].astype(str).to_numpy()
+        allowed = [train_split, valid_split, 'ood']
+        unknown = sorted(set(labels) - set(allowed))
+        if unknown: raise ValueError(f"obs[{split_key!r}] has value(s) {unknown[:10]}; split labels must be one of {allowed} "
+                                     f"({train_split!r}: trained on, {valid_split!r}: early stopping and scoring, 'ood': held out). Relabel them")
+        for s, use in ((train_split, 'training'), (valid_split, 'early stopping')):
+            if not (labels == s).any():
+                raise ValueError(f"no cell has split {s!r} in obs[{split_key!r}], but {use} needs some; label cells {s!r} "
+                                 f"or pass split_key=None for a random 90/10 train/validation split")
+    top = _looks_like_counts(adata.X)
+    if top is not None:
+        warnings.warn(f"adata.X looks like raw counts (whole numbers up to {top:.0f}); CPA's Gaussian decoder expects log-normalised "
+                      "expression: run sc.pp.normalize_total(adata); sc.pp.log1p(adata) first", UserWarning, stacklevel=2)
+
+# %% ../nbs/00_data.ipynb #0f9a63e8
 def rank_genes_groups_cov(adata, # log-normalised AnnData
                           vocab:Vocab, # keys and control value
                           n_genes:int=50, # DEGs kept per condition

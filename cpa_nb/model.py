@@ -10,13 +10,14 @@ from pathlib import Path
 import numpy as np, pandas as pd, torch, anndata as ad
 from fastcore.basics import patch
 from tqdm import tqdm
-from .data import Vocab, CPAData, encode_obs, rank_genes_groups_cov, _expression
+from . import __version__
+from .data import Vocab, CPAData, check_adata, encode_obs, rank_genes_groups_cov, _expression
 from .dosers import make_doser, DOSERS
 from .module import CPAModule, gaussian_nll
 from .metrics import r2
 
 # %% auto #0
-__all__ = ['CPAParams', 'CPA', 'random_split']
+__all__ = ['CHECKPOINT', 'FORMAT', 'CPAParams', 'CPA', 'random_split']
 
 # %% ../nbs/05_model.ipynb #47ba04fc
 @dataclass
@@ -70,6 +71,7 @@ class CPA:
                 ):
         params = CPAParams.make(**hparams)
         vocab = Vocab.from_adata(adata, perturbation_key, dose_key, list(covariate_keys), control)
+        check_adata(adata, vocab, split_key, train_split, valid_split)
         data = CPAData.from_adata(adata, vocab, split_key)
         if split_key is None: data.splits = random_split(len(data), params.seed, train_split, valid_split)
         if train_split not in data.splits:
@@ -175,6 +177,11 @@ def validation_score(self:CPA, split:str|None=None)->float|None:
     return r2(torch.cat(real_d), torch.cat(pred_d))
 
 # %% ../nbs/05_model.ipynb #81297895
+def _adam(params:list, lr:float, weight_decay:float)->torch.optim.Adam:
+    "Adam, fused into one kernel per step where this torch and device allow it (far less per-step overhead)"
+    try: return torch.optim.Adam(params, lr=lr, weight_decay=weight_decay, fused=True)
+    except (RuntimeError, TypeError): return torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
+
 @patch
 def _optimizers(self:CPA):
     p, m = self.params, self.module
@@ -182,33 +189,37 @@ def _optimizers(self:CPA):
     doser = list(m.doser.parameters())
     taken = {id(q) for q in adversaries + doser}
     autoencoder = [q for q in m.parameters() if id(q) not in taken]
-    opts = {'autoencoder': torch.optim.Adam(autoencoder, lr=p.lr, weight_decay=p.weight_decay),
-            'adversary': torch.optim.Adam(adversaries, lr=p.adv_lr, weight_decay=p.adv_weight_decay)}
-    if doser: opts['doser'] = torch.optim.Adam(doser, lr=p.doser_lr, weight_decay=p.doser_weight_decay)
+    opts = {'autoencoder': _adam(autoencoder, p.lr, p.weight_decay), 'adversary': _adam(adversaries, p.adv_lr, p.adv_weight_decay)}
+    if doser: opts['doser'] = _adam(doser, p.doser_lr, p.doser_weight_decay)
     scheds = {k: torch.optim.lr_scheduler.StepLR(o, step_size=p.lr_step, gamma=p.lr_gamma) for k, o in opts.items()}
     return opts, scheds
 
 @patch
-def _train_epoch(self:CPA, X, D, C, order:torch.Tensor, opts:dict)->dict:
+def _train_epoch(self:CPA, X, D, C, order:torch.Tensor, opts:dict, autocast:bool=False)->dict:
     p, m = self.params, self.module
     m.train()
     sums = {k: torch.zeros((), device=X.device) for k in ('recon', 'adversary', 'penalty')}  # read once per epoch: no per-step sync
     counts = {'recon': 0, 'adversary': 0}
     ae_opts = [o for k, o in opts.items() if k != 'adversary']
+    adversaries = opts['adversary'].param_groups[0]['params']
+    amp = lambda: torch.autocast(X.device.type, dtype=torch.bfloat16, enabled=autocast)
     for b, start in enumerate(range(0, len(order), p.batch_size)):
         idx = order[start:start + p.batch_size]
         if len(idx) < 2: continue  # BatchNorm needs two cells
         x, d, c = X[idx], D[idx], C[idx]
         if b % p.adversary_steps == 0:
-            basal, mean, var = m(x, d, c)
-            recon = gaussian_nll(x, mean, var)
-            adv, _ = m.adversary_loss(basal, d, c)
+            for q in adversaries: q.requires_grad_(False)  # the autoencoder step needs gradients through them, not of them
+            with amp():
+                basal, mean, var = m(x, d, c)
+                adv, _ = m.adversary_loss(basal, d, c)
+            recon = gaussian_nll(x, mean.float(), var.float())
             for o in ae_opts: o.zero_grad(set_to_none=True)
-            (recon - p.reg_adv * adv).backward()
+            (recon - p.reg_adv * adv.float()).backward()
             for o in ae_opts: o.step()
+            for q in adversaries: q.requires_grad_(True)
             sums['recon'] += recon.detach(); counts['recon'] += 1
         else:
-            with torch.no_grad(): basal = m.encode(x)
+            with torch.no_grad(), amp(): basal = m.encode(x).float()
             adv, gp = m.adversary_loss(basal, d, c, penalty=True)
             opts['adversary'].zero_grad(set_to_none=True)
             (adv + p.penalty_adv * gp).backward()
@@ -225,39 +236,96 @@ def _sampling_weights(conditions:np.ndarray, balance:float):
     return torch.from_numpy(counts[inv].astype(np.float64) ** -balance)
 
 # %% ../nbs/05_model.ipynb #53845221
+CHECKPOINT = 'checkpoint.pt'
+
+@patch
+def _save_checkpoint(self:CPA, path:Path, opts:dict, scheds:dict, gen:torch.Generator, run:dict, best_state:dict|None):
+    cpu = lambda sd: None if sd is None else {k: v.detach().cpu() for k, v in sd.items()}
+    blob = {'module': cpu(self.module.state_dict()), 'best_state': cpu(best_state),
+            'optimizers': {k: o.state_dict() for k, o in opts.items()}, 'schedulers': {k: s.state_dict() for k, s in scheds.items()},
+            'generator': gen.get_state(), 'run': json.dumps(run), 'config': json.dumps(self._config())}
+    path.mkdir(parents=True, exist_ok=True)
+    for stale in path.glob(f'.{CHECKPOINT}.tmp*'): stale.unlink()  # left by a process killed while writing
+    _atomic_write(path / CHECKPOINT, lambda f: torch.save(blob, f))
+
+@patch
+def _load_checkpoint(self:CPA, path:Path, opts:dict, scheds:dict, gen:torch.Generator)->tuple:
+    "Restore the training state saved in `path`; returns (run state, best weights)"
+    blob = torch.load(path / CHECKPOINT, map_location='cpu', weights_only=True)
+    cfg = json.loads(blob['config'])
+    mine = self._config()
+    for key in ('vocab', 'params'):
+        if cfg[key] != mine[key]:
+            diff = sorted(k for k in mine[key] if cfg[key].get(k) != mine[key][k])
+            raise ValueError(f"the checkpoint in {path} is from a different model ({key} differ in {diff}); "
+                             f"resume with the same data and hyperparameters, or use another checkpoint_dir")
+    self.module.load_state_dict(blob['module'])
+    for k, o in opts.items(): o.load_state_dict(blob['optimizers'][k])
+    for k, s in scheds.items(): s.load_state_dict(blob['schedulers'][k])
+    gen.set_state(blob['generator'])
+    self.history, self.epochs_trained = cfg['history'], cfg['epochs_trained']
+    best_state = blob['best_state']
+    return json.loads(blob['run']), None if best_state is None else {k: v.to(self.device) for k, v in best_state.items()}
+
+# %% ../nbs/05_model.ipynb #e7d58777
+def _nonfinite(row:dict, module)->str|None:
+    "Which training loss (or the weights) went NaN/inf, if any"
+    for k in ('recon', 'adversary', 'penalty'):
+        if not np.isfinite(row[k]): return f'{k} loss'
+    if not all(torch.isfinite(q).all() for q in module.parameters()): return 'weights'
+
 @patch
 def fit(self:CPA, max_epochs:int=100, # epochs to run at most
         patience:int|None=10, # evaluations without improvement before stopping (None: never stop early)
         eval_every:int=1, # epochs between validation scores
         progress:bool=True, # show a tqdm progress bar
+        checkpoint_dir:str|Path|None=None, # directory of `checkpoint.pt`; None: no checkpoints
+        checkpoint_every:int=1, # epochs between checkpoints
+        resume:bool=False, # continue from the checkpoint in `checkpoint_dir`, if there is one
+        compile:bool=False, # torch.compile encoder and decoder (slow first epoch; for long runs)
+        autocast:bool=False, # bfloat16 autocast of the forward passes (for GPUs)
        ):
     "Train with alternating adversarial updates and early stopping on the validation score"
     if self.data is None: raise RuntimeError("this model has no training data (it was loaded); create CPA(adata, ...) to train")
+    if resume and checkpoint_dir is None: raise ValueError("resume=True needs checkpoint_dir=, the directory the checkpoints were written to")
     p, data = self.params, self.data
     train = torch.from_numpy(np.flatnonzero(data.splits[self.splits['train_split']]))
     X, D, C = data.X.to(self.device), data.doses.to(self.device), data.covariates.to(self.device)
     opts, scheds = self._optimizers()
+    if compile:
+        for sub in (self.module.encoder, self.module.decoder, self.module.mean_head, self.module.var_head): sub.compile()
     gen = torch.Generator().manual_seed(p.seed + self.epochs_trained)
     weights = _sampling_weights(data.conditions[train.numpy()], p.balance)
-    best, best_state, bad = -np.inf, None, 0
-    bar = tqdm(range(max_epochs), desc='CPA', disable=not progress, unit='epoch')
+    run, best_state = dict(best=-np.inf, bad=0, end=self.epochs_trained + max_epochs), None
+    ckpt = None if checkpoint_dir is None else Path(checkpoint_dir)
+    if resume and (ckpt / CHECKPOINT).exists(): run, best_state = self._load_checkpoint(ckpt, opts, scheds, gen)
+    bar = tqdm(range(self.epochs_trained, run['end']), desc='CPA', disable=not progress, unit='epoch', initial=0)
     for _ in bar:
+        if patience is not None and run['bad'] >= patience: break
+        good = copy.deepcopy(self.module.state_dict())
         t0 = time.perf_counter()
         pick = torch.randperm(len(train), generator=gen) if weights is None else torch.multinomial(weights, len(train), True, generator=gen)
-        order = train[pick].to(self.device)
-        row = self._train_epoch(X, D, C, order, opts)
+        row = self._train_epoch(X, D, C, train[pick].to(self.device), opts, autocast)
+        failed = _nonfinite(row, self.module)
+        if failed:
+            self.module.load_state_dict(good)
+            warnings.warn(f"training stopped at epoch {self.epochs_trained + 1}: the {failed} became NaN or infinite; restored the weights "
+                          f"from before that epoch. Try a lower lr (now {p.lr}) or adv_lr ({p.adv_lr}), a smaller reg_adv ({p.reg_adv}), "
+                          "or look for extreme values in adata.X", RuntimeWarning, stacklevel=2)
+            break
         for s in scheds.values(): s.step()
         row.update(epoch=self.epochs_trained, seconds=time.perf_counter() - t0)
         row['cells_per_second'] = len(train) / row['seconds']
         self.epochs_trained += 1
-        if (self.epochs_trained % eval_every == 0) or _ + 1 == max_epochs:
-            score = self.validation_score()
-            row['valid_score'] = score
-            if score is not None and score > best: best, best_state, bad = score, copy.deepcopy(self.module.state_dict()), 0
-            elif score is not None: bad += 1
+        if (self.epochs_trained % eval_every == 0) or self.epochs_trained == run['end']:
+            score = row['valid_score'] = self.validation_score()
+            if score is not None and score > run['best']: run['best'], best_state, run['bad'] = score, copy.deepcopy(self.module.state_dict()), 0
+            elif score is not None: run['bad'] += 1
         self.history.append(row)
         bar.set_postfix(recon=f"{row['recon']:.3f}", adv=f"{row['adversary']:.3f}", valid=f"{row.get('valid_score') or float('nan'):.3f}")
-        if patience is not None and bad >= patience: break
+        stopping = self.epochs_trained == run['end'] or (patience is not None and run['bad'] >= patience)
+        if ckpt is not None and (self.epochs_trained % checkpoint_every == 0 or stopping):
+            self._save_checkpoint(ckpt, opts, scheds, gen, run, best_state)
     if best_state is not None: self.module.load_state_dict(best_state)
     return self
 
@@ -266,7 +334,7 @@ def history_df(self:CPA)->pd.DataFrame:
     "Training history, one row per epoch"
     return pd.DataFrame(self.history)
 
-# %% ../nbs/05_model.ipynb #bc163c87
+# %% ../nbs/05_model.ipynb #72c1b858
 @patch
 @torch.no_grad()
 def _encode_adata(self:CPA, adata, treated:bool, batch_size:int=4096):
@@ -298,7 +366,7 @@ def reconstruct(self:CPA, adata:ad.AnnData)->tuple:
     mean, var = zip(*(self.module.decode(z[i:i + 4096]) for i in range(0, len(z), 4096)))
     return torch.cat(mean).cpu().numpy(), torch.cat(var).cpu().numpy()
 
-# %% ../nbs/05_model.ipynb #58e00363
+# %% ../nbs/05_model.ipynb #5b3c7b92
 def _atomic_write(path:Path, write):
     "Write through `write(tmp_path)` then rename onto `path`"
     tmp = path.with_name(f'.{path.name}.tmp{os.getpid()}')
@@ -308,9 +376,11 @@ def _atomic_write(path:Path, write):
     finally:
         if tmp.exists(): tmp.unlink()
 
+FORMAT = 1  # of saved models; bumped when the saved layout changes
+
 @patch
 def _config(self:CPA)->dict:
-    return dict(format=1, vocab=self.vocab.to_dict(), params=asdict(self.params), dose_range=self.dose_range,
+    return dict(format=FORMAT, cpa_nb_version=__version__, vocab=self.vocab.to_dict(), params=asdict(self.params), dose_range=self.dose_range,
                 train_conditions=self.train_conditions, splits=self.splits, degs=self.degs,
                 history=self.history, epochs_trained=self.epochs_trained)
 
@@ -328,9 +398,19 @@ def save(self:CPA, path:str|Path):
 def load(cls:CPA, path:str|Path, device:str='cpu')->CPA:
     "Load a model saved with `save`"
     f = Path(path) / 'model.pt'
-    if not f.exists(): raise FileNotFoundError(f"no saved CPA model at {f}; save one with model.save({str(path)!r})")
-    blob = torch.load(f, map_location='cpu', weights_only=True)
-    cfg = json.loads(blob['config'])
+    if not f.exists():
+        hint = (f"; it has a training checkpoint ({CHECKPOINT}): resume with fit(checkpoint_dir={str(path)!r}, resume=True) and save the model"
+                if (Path(path) / CHECKPOINT).exists() else f"; save one with model.save({str(path)!r})")
+        raise FileNotFoundError(f"no saved CPA model at {f}" + hint)
+    try:
+        blob = torch.load(f, map_location='cpu', weights_only=True)
+        cfg = json.loads(blob['config'])
+    except Exception as e:
+        raise ValueError(f"{f} is not a readable cpa_nb model ({type(e).__name__}: {str(e)[:200]}); it is damaged or was written by "
+                         "another program: save the model again with model.save()") from None
+    if cfg.get('format') != FORMAT:
+        raise ValueError(f"{f} was saved in model format {cfg.get('format')} by cpa_nb {cfg.get('cpa_nb_version', '(unknown)')}; this cpa_nb "
+                         f"({__version__}) reads format {FORMAT}: load it with the version that saved it")
     self = cls.__new__(cls)
     self._setup(Vocab(**cfg['vocab']), CPAParams(**cfg['params']), cfg['dose_range'], cfg['train_conditions'], cfg['splits'], device)
     self.module.load_state_dict(blob['state_dict'])

@@ -15,7 +15,8 @@ from . import plots
 import cpa_nb.predict  # noqa: F401
 
 # %% auto #0
-__all__ = ['SCIPLEX2_KEYS', 'hold_out_second_largest_dose', 'load_sciplex2', 'report_json', 'report_markdown', 'run_sciplex2']
+__all__ = ['SCIPLEX2_KEYS', 'hold_out_second_largest_dose', 'load_sciplex2', 'report_json', 'report_markdown', 'run_experiment',
+           'run_sciplex2']
 
 # %% ../nbs/10_sciplex2.ipynb #f92b1348
 def hold_out_second_largest_dose(obs:pd.DataFrame, perturbation_key:str='condition', dose_key:str='dose_val', control:str='Vehicle',
@@ -73,22 +74,29 @@ def _md_table(df:pd.DataFrame)->str:
     return '\n'.join(['| ' + ' | '.join(map(str, df.columns)) + ' |', '|' + '---|' * len(df.columns)] +
                      ['| ' + ' | '.join(fmt(v) for v in row) + ' |' for row in df.itertuples(index=False)])
 
-def report_markdown(report:dict, records:list, figures:list)->str:
+def _wins(ood:pd.DataFrame, col:str='r2_delta_deg')->str:
+    "A sentence saying on how many held-out conditions CPA beats each baseline"
+    wide = ood.pivot_table(index='condition', columns='method', values=col)
+    if 'cpa' not in wide: return ''
+    parts = [f"{(wide.cpa > wide[b]).sum()} of {wide[b].notna().sum()} against {b}" for b in BASELINES if b in wide and wide[b].notna().any()]
+    return f"CPA has the higher R² of the change on the DEGs in {', '.join(parts)}." if parts else ''
+
+def report_markdown(report:dict, records:list, figures:list, title:str='sci-Plex2: CPA against baselines')->str:
     "Markdown report: tables of CPA vs baselines, summaries and figures"
     t = evaluation_table(records)
     d, tr = report['dataset'], report['train']
-    lines = ['# sci-Plex2: CPA against baselines', '',
+    lines = [f'# {title}', '',
              f"Data: {d['source']}, {d['n_cells']:,} cells x {d['n_genes']:,} genes. "
              f"Training: {tr['epochs']} epochs in {tr['seconds']:.0f} s ({tr['cells_per_second']:,.0f} cells/s).", '']
     ood = t[t.split == 'ood']
     if len(ood):
-        lines += ['## Held-out doses (never seen in training)', '', 'R² of the mean over the top-50 DEGs, against the real cells:', '',
-                  _md_table(ood.pivot_table(index=['drug', 'dose'], columns='method', values='r2_mean_deg')), '',
-                  'R² of the change from control over the DEGs (0 = predicting no change):', '',
-                  _md_table(ood.pivot_table(index=['drug', 'dose'], columns='method', values='r2_delta_deg')), '']
+        table = lambda col: _md_table(ood.pivot_table(index='condition', columns='method', values=col))
+        lines += ['## Held-out conditions (never seen in training)', '', 'R² of the mean over the top-50 DEGs, against the real cells:', '',
+                  table('r2_mean_deg'), '', 'R² of the change from control over the DEGs (0 = predicting no change):', '', table('r2_delta_deg'), '']
+        wins = _wins(ood)
+        if wins: lines += [wins, '']
         if 'truth_r2_mean_deg' in ood:
-            lines += ['Against the ground truth (simulated data only: the noise-free expected mean):', '',
-                      _md_table(ood.pivot_table(index=['drug', 'dose'], columns='method', values='truth_r2_mean_deg')), '']
+            lines += ['Against the ground truth (simulated data only: the noise-free expected mean):', '', table('truth_r2_mean_deg'), '']
     lines += ['## Mean over the conditions of each split', '',
               _md_table(t.groupby(['split', 'method'])[['r2_mean', 'r2_mean_deg', 'r2_var_deg', 'r2_delta_deg', 'pearson_delta_deg']].mean()), '',
               '## Disentanglement and uncertainty', '',
@@ -102,25 +110,56 @@ def report_markdown(report:dict, records:list, figures:list)->str:
     return '\n'.join(lines) + '\n'
 
 # %% ../nbs/10_sciplex2.ipynb #f2f04c99
-def _figures(model, adata, keys, records, held_out):
-    drugs = model.vocab.drugs
+def _figures(model, adata, records, held_out):
+    "Figure name -> function drawing it; dose figures only for data with doses, pair figures only with two drugs or more"
+    drugs, has_doses = model.vocab.drugs, model.vocab.dose_key is not None
     drug = 'Nutlin' if 'Nutlin' in drugs else drugs[0]
     if drug == 'Nutlin' and 'MDM2' in model.vocab.genes: gene = 'MDM2'  # the paper's figure
     else:  # the top DEG of the drug's first condition
         gene = next((g[0] for n, g in sorted(model.degs.items()) if f'_{drug}_' in n), model.vocab.genes[0])
     cov = {k: model.vocab.covariates[k][0] for k in model.vocab.covariate_keys}
-    pair = drugs[:2] if len(drugs) >= 2 else None
-    figs = {'history': lambda: plots.plot_history(model),
-            'latent_dose_response': lambda: plots.plot_latent_dose_response(model),
-            f'{gene}_{drug}_dose_response': lambda: plots.plot_gene_dose_response(model, adata, drug, gene, held_out=held_out, covariates=cov),
-            'drug_similarity': lambda: plots.plot_drug_similarity(model),
-            'latent_umap': lambda: plots.plot_latent_umap(model, adata),
-            'uncertainty_vs_error': lambda: plots.plot_uncertainty_vs_error(records),
-            f'uncertainty_{drug}_doses': lambda: plots.plot_uncertainty_dose(model, drug, cov)}
-    if pair:
-        figs['latent_dose_response_2d'] = lambda: plots.plot_latent_dose_response_2d(model, *pair)
-        figs['uncertainty_2d'] = lambda: plots.plot_uncertainty_2d(model, *pair, covariates=cov)
+    figs = {'history': lambda: plots.plot_history(model), 'latent_umap': lambda: plots.plot_latent_umap(model, adata),
+            'uncertainty_vs_error': lambda: plots.plot_uncertainty_vs_error(records)}
+    if len(drugs) >= 2: figs['drug_similarity'] = lambda: plots.plot_drug_similarity(model)
+    if has_doses:
+        figs.update({'latent_dose_response': lambda: plots.plot_latent_dose_response(model),
+                     f'{gene}_{drug}_dose_response': lambda: plots.plot_gene_dose_response(model, adata, drug, gene, held_out=held_out, covariates=cov),
+                     f'uncertainty_{drug}_doses': lambda: plots.plot_uncertainty_dose(model, drug, cov)})
+        if len(drugs) >= 2:
+            figs['latent_dose_response_2d'] = lambda: plots.plot_latent_dose_response_2d(model, *drugs[:2])
+            figs['uncertainty_2d'] = lambda: plots.plot_uncertainty_2d(model, *drugs[:2], covariates=cov)
     return figs
+
+def run_experiment(adata:ad.AnnData, # log-normalised data with a split column (train/test/ood)
+                   keys:dict, # perturbation_key, dose_key, covariate_keys, control, split_key
+                   source:str, # where the data came from, for the report
+                   out:str|Path, # output directory
+                   title:str='CPA against baselines', # report title
+                   epochs:int=150, seed:int=0, patience:int=20, progress:bool=True,
+                   resume:bool=False, # continue an interrupted run from its checkpoint in out/checkpoint
+                   **hparams, # CPAParams overrides and `device`
+                  )->dict: # the report.json content
+    "Train on the train split, evaluate every split against the baselines, and write report, figures and model into `out`"
+    out = Path(out)
+    model = CPA(adata, keys['perturbation_key'], keys['dose_key'], keys['covariate_keys'], keys['control'], keys['split_key'],
+                seed=seed, **hparams)
+    t0 = time.perf_counter()
+    model.fit(max_epochs=epochs, patience=patience, progress=progress, checkpoint_dir=out / 'checkpoint', checkpoint_every=5, resume=resume)
+    seconds = time.perf_counter() - t0
+    model.save(out / 'model')
+    records = evaluate(model, adata)
+    dis = disentanglement_score(model, adata, split=model.splits['valid_split'])
+    report = report_json(adata, source, model, seconds, records, dis, uncertainty_error_spearman(records))
+    held_out = sorted({float(r['dose']) for r in records if r['split'] == 'ood' and r['dose'] is not None and '+' not in r['dose']})
+    names = []
+    for name, make in _figures(model, adata, records, held_out).items():
+        fig = make()
+        _atomic_write(out / f'{name}.png', lambda f: fig.savefig(f, dpi=110, format='png'))
+        plt.close(fig); names.append(name)
+    _atomic_write(out / 'evaluation.csv', lambda f: evaluation_table(records).to_csv(f, index=False))
+    _atomic_write(out / 'report.json', lambda f: f.write_text(json.dumps(report, indent=1)))
+    _atomic_write(out / 'report.md', lambda f: f.write_text(report_markdown(report, records, names, title)))
+    return report
 
 def run_sciplex2(adata_path:str|None=None, # CPA-format .h5ad; None: built-in simulated sci-Plex2
                  out:str|Path='runs/sciplex2', # output directory
@@ -130,28 +169,9 @@ def run_sciplex2(adata_path:str|None=None, # CPA-format .h5ad; None: built-in si
                  n_cells:int=15000, n_genes:int=2000, # size of the simulation
                  keys:dict|None=None, # obs key overrides (see SCIPLEX2_KEYS)
                  progress:bool=True, # tqdm progress bar
+                 resume:bool=False, # continue an interrupted run from out/checkpoint
                  **hparams, # CPAParams overrides
                 )->dict: # the report.json content
     "Train, hold out the second-largest dose, evaluate against baselines and write the report"
-    out = Path(out)
     adata, keys, source = load_sciplex2(adata_path, n_cells, n_genes, seed, keys)
-    model = CPA(adata, keys['perturbation_key'], keys['dose_key'], keys['covariate_keys'], keys['control'], keys['split_key'],
-                seed=seed, **hparams)
-    t0 = time.perf_counter()
-    model.fit(max_epochs=epochs, patience=patience, progress=progress)
-    seconds = time.perf_counter() - t0
-    out.mkdir(parents=True, exist_ok=True)
-    model.save(out / 'model')
-    records = evaluate(model, adata)
-    dis = disentanglement_score(model, adata, split=model.splits['valid_split'])
-    report = report_json(adata, source, model, seconds, records, dis, uncertainty_error_spearman(records))
-    held_out = sorted({float(r['dose']) for r in records if r['split'] == 'ood'})
-    names = []
-    for name, make in _figures(model, adata, keys, records, held_out).items():
-        fig = make()
-        _atomic_write(out / f'{name}.png', lambda f: fig.savefig(f, dpi=110, format='png'))
-        plt.close(fig); names.append(name)
-    _atomic_write(out / 'evaluation.csv', lambda f: evaluation_table(records).to_csv(f, index=False))
-    _atomic_write(out / 'report.json', lambda f: f.write_text(json.dumps(report, indent=1)))
-    _atomic_write(out / 'report.md', lambda f: f.write_text(report_markdown(report, records, names)))
-    return report
+    return run_experiment(adata, keys, source, out, 'sci-Plex2: CPA against baselines', epochs, seed, patience, progress, resume, **hparams)

@@ -50,3 +50,13 @@ def test_bad_key_is_a_clear_error_and_writes_nothing(tmp_path):
     assert "obs has no column(s) ['dose']" in r.stderr and '--dose-key' in r.stderr
     assert 'Traceback' not in r.stderr
     assert not out.exists()
+
+
+def test_bad_split_label_is_a_clear_error_before_training(tmp_path):
+    sim = simulate_sciplex2(n_cells=600, n_genes=60, n_truth_cells=20)
+    sim.obs['split'] = sim.obs['split'].astype(str).replace({'test': 'valid'})
+    path = tmp_path / 'x.h5ad'; sim.write_h5ad(path)
+    r = run('--adata', str(path), '--out', str(tmp_path / 'out'), *TINY)
+    assert r.returncode == 2 and 'Traceback' not in r.stderr
+    assert "obs['split'] has value(s) ['valid']; split labels must be one of ['train', 'test', 'ood']" in r.stderr
+    assert not (tmp_path / 'out').exists()

@@ -2,7 +2,7 @@
 
 Prints, per held-out drug: R2 of the mean over the top-50 DEGs against the ground truth for CPA and for dose
 interpolation; the Spearman correlation of uncertainty with error; and the wall time of the whole main job.
-Usage: .venv/bin/python benchmarks/sciplex2_targets.py [--seed S] [--threads 2] [--epochs N]
+Usage: .venv/bin/python bench/sciplex2_targets.py [--seed S] [--threads 2] [--epochs N]
 """
 import argparse, json, tempfile, time, warnings
 

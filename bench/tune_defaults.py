@@ -2,7 +2,7 @@
 
 For each candidate, trains up to --epochs epochs (early stopping, patience 20) and prints the best validation score
 (pooled R2 of the predicted vs real change from control over each condition's top-50 DEGs, test split).
-Usage: .venv/bin/python benchmarks/tune_defaults.py [--epochs 80] [--threads 2]
+Usage: .venv/bin/python bench/tune_defaults.py [--epochs 80] [--threads 2]
 """
 import argparse, time, warnings
 

@@ -1,0 +1,69 @@
+"""CPA against the baselines on the real datasets in ../shared/data, over several held-out choices and seeds.
+
+Kang 2018 (IFN-beta PBMCs): hold out the stimulated cells of one cell type, predict them from that cell type's
+controls. Norman 2019 / McFaline-Figueroa 2023: hold out the double activations whose singles were seen, and one
+kinase's knockdown in one glioblastoma line. Prints one row per held-out condition and a summary, and writes
+--json with all rows.
+
+Usage: .venv/bin/python bench/real_data.py [--seeds 0 1] [--epochs 200] [--threads 2] [--only kang|norman] [--json out.json]
+"""
+import argparse, json, sys, tempfile, time, warnings
+from pathlib import Path
+import numpy as np, pandas as pd, torch
+
+DATA = Path(__file__).resolve().parents[1].parent / 'shared' / 'data'
+KANG_TYPES = ['B', 'CD14+Mono', 'CD4T', 'CD8T', 'Dendritic', 'FCGR3A+Mono', 'NK']
+NORMAN_DOUBLES = ['KLF1+MAP2K6', 'KLF1+TGFBR2', 'MAP2K3+MAP2K6', 'MAP2K3+SLC38A2', 'MAPK1+TGFBR2']
+KINASE_HOLDOUTS = [('SGK1', 'A172'), ('MAPK1', 'T98G'), ('MAP2K3', 'U87MG')]
+
+
+def run(name, path, keys, ood, seed, epochs, hp):
+    from cpa_nb.experiment import run_evaluate
+    with tempfile.TemporaryDirectory() as out:
+        t0 = time.perf_counter()
+        rep = run_evaluate(str(path), out, ood=ood, epochs=epochs, seed=seed, progress=False, **keys, **hp)
+        secs = time.perf_counter() - t0
+    rows = []
+    for c in rep['conditions']:
+        if c['split'] != 'ood': continue
+        row = {'dataset': name, 'seed': seed, 'condition': c['condition'], 'n_cells': c['n_cells'], 'epochs': rep['train']['epochs'],
+               'seconds': round(secs, 1), 'cpa_r2_delta_deg': c['cpa']['r2_delta_deg'], 'cpa_r2_mean_deg': c['cpa']['r2_mean_deg']}
+        for b, s in c['baselines'].items():
+            if s is not None: row[f'{b}_r2_delta_deg'], row[f'{b}_r2_mean_deg'] = s['r2_delta_deg'], s['r2_mean_deg']
+        rows.append(row)
+        print(f"{name:7s} seed {seed} {c['condition']:28s} R2-delta(DEGs) CPA {row['cpa_r2_delta_deg']:7.3f}  additive "
+              f"{row.get('additive_r2_delta_deg', float('nan')):7.3f}  control {row['control_r2_delta_deg']:7.3f}", flush=True)
+    return rows
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument('--seeds', type=int, nargs='+', default=[0, 1]); ap.add_argument('--epochs', type=int, default=200)
+    ap.add_argument('--threads', type=int, default=2); ap.add_argument('--only', choices=['kang', 'norman'])
+    ap.add_argument('--hparams', default='{}', help='CPAParams overrides as JSON'); ap.add_argument('--json')
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads); warnings.simplefilter('ignore')
+    if not DATA.exists(): sys.exit(f'{DATA} is absent: this benchmark needs the shared real-data folder beside the checkout')
+    hp, rows = json.loads(args.hparams), []
+    for seed in args.seeds:
+        if args.only in (None, 'kang'):
+            kang = dict(perturbation_key='condition', dose_key=None, covariate_keys=['cell_type'], control='control')
+            for ct in KANG_TYPES:
+                rows += run('kang', DATA / 'kang2018_ifnb_pbmc.h5ad', kang, f"cell_type == '{ct}' and condition == 'stimulated'", seed, args.epochs, hp)
+        if args.only in (None, 'norman'):
+            norman = dict(perturbation_key='condition', dose_key='dose', covariate_keys=['cell_type'], control='control')
+            query = f"condition in {NORMAN_DOUBLES} or " + ' or '.join(f"(condition == '{k}' and cell_type == '{c}')" for k, c in KINASE_HOLDOUTS)
+            rows += run('norman', DATA / 'norman2019_mcfaline2023_subset.h5ad', norman, query, seed, args.epochs, hp)
+    df = pd.DataFrame(rows)
+    print('\nMean R2 of the change from control on the top-50 DEGs, per dataset (over held-out conditions and seeds):')
+    cols = [c for c in df.columns if c.endswith('_r2_delta_deg')]
+    print(df.groupby('dataset')[cols].mean().round(3).to_string())
+    df['kind'] = np.where(df.condition.str.contains(r'\+'), 'double', np.where(df.dataset == 'kang', 'cell type', 'kinase'))
+    df['cpa_beats_additive'] = df.cpa_r2_delta_deg >= df.additive_r2_delta_deg
+    print('\nCPA >= additive baseline (R2-delta, DEGs):')
+    print(df.groupby(['dataset', 'kind']).cpa_beats_additive.agg(['sum', 'count']).to_string())
+    if args.json: Path(args.json).write_text(json.dumps({'hparams': hp, 'epochs': args.epochs, 'rows': rows}, indent=1))
+
+
+if __name__ == '__main__':
+    main()
