@@ -104,7 +104,7 @@ def condition_names(obs:pd.DataFrame, vocab:Vocab)->np.ndarray:
     if vocab.dose_key is None: dose = perts.map(lambda p: vocab.sep.join('1' for _ in p.split(vocab.sep)))
     else: dose = obs[vocab.dose_key].astype(str)
     parts = [obs[k].astype(str) for k in vocab.covariate_keys] + [perts, dose]
-    return pd.concat(parts, axis=1).agg('_'.join, axis=1).to_numpy()
+    return parts[0].str.cat(parts[1:], sep='_').to_numpy(dtype=object)
 
 # %% ../nbs/00_data.ipynb #c6df1f37
 def _expression(adata, genes):

@@ -44,14 +44,18 @@ def predict(self:CPA, adata:ad.AnnData, # source cells (usually controls) with t
     X = _expression(adata, self.vocab.genes)
     basal = torch.cat([self.module.encode(X[i:i + batch_size].to(self.device)) for i in range(0, len(X), batch_size)])
     gen = torch.Generator(device=self.device).manual_seed(seed)
-    obs_parts, means, variances, samples = [], [], [], []
-    for _, target in targets.iterrows():
+    n, shape = len(basal), (len(targets) * len(basal), len(self.vocab.genes))
+    means, variances = np.empty(shape, np.float32), np.empty(shape, np.float32)  # filled in place: no concatenation copies
+    samples = np.empty(shape, np.float32) if sample else None
+    obs_parts = []
+    for t, (_, target) in enumerate(targets.iterrows()):
         obs = _target_obs(self, adata.obs, target)
         doses, covs = (torch.from_numpy(a).to(self.device) for a in encode_obs(obs, self.vocab))
-        for i in range(0, len(basal), batch_size):
+        for i in range(0, n, batch_size):
             m, v = self.module.decode(basal[i:i + batch_size] + self.module.attribute_latent(doses[i:i + batch_size], covs[i:i + batch_size]))
-            means.append(m.cpu()); variances.append(v.cpu())
-            if sample: samples.append((m + v.sqrt() * torch.randn(m.shape, generator=gen, device=self.device)).cpu())
+            rows = slice(t * n + i, t * n + i + len(m))
+            means[rows], variances[rows] = m.cpu().numpy(), v.cpu().numpy()
+            if sample: samples[rows] = (m + v.sqrt() * torch.randn(m.shape, generator=gen, device=self.device)).cpu().numpy()
         obs.insert(0, 'source_cell', adata.obs_names.to_numpy())
         obs[f'source_{self.vocab.perturbation_key}'] = adata.obs[self.vocab.perturbation_key].to_numpy() if self.vocab.perturbation_key in adata.obs else None
         obs_parts.append(obs)
@@ -61,6 +65,5 @@ def predict(self:CPA, adata:ad.AnnData, # source cells (usually controls) with t
     unc = self.uncertainty(unique[list(targets.columns)].reset_index(drop=True), min_cells)
     for col in unc.columns: obs[f'uncertainty_{col}' if col in ('cosine', 'euclidean') else col] = obs['cpa_condition'].map(unc[col]).to_numpy()
     obs.index = [f'{c}|{k}' for c, k in zip(obs['source_cell'], obs['cpa_condition'])]
-    layers = {'variance': torch.cat(variances).numpy()}
-    if sample: layers['sample'] = torch.cat(samples).numpy()
-    return ad.AnnData(torch.cat(means).numpy(), obs=obs, var=pd.DataFrame(index=self.vocab.genes), layers=layers)
+    layers = {'variance': variances, **({'sample': samples} if sample else {})}
+    return ad.AnnData(means, obs=obs, var=pd.DataFrame(index=self.vocab.genes), layers=layers)
