@@ -16,6 +16,7 @@ def _common(s):
     s.add_argument('--patience', type=int, default=20, help='early-stopping patience in epochs (default: %(default)s)')
     s.add_argument('--device', default='cpu', help="'cpu', 'cuda' or 'auto' (default: %(default)s)")
     s.add_argument('--resume', action='store_true', help='continue an interrupted run from OUT/checkpoint')
+    s.add_argument('--backed', action='store_true', help='keep X of --adata on disk and stream it (data larger than memory)')
     s.add_argument('--no-progress', action='store_true', help='no progress bar')
 
 def parser()->argparse.ArgumentParser:
@@ -62,7 +63,10 @@ def main(argv:list|None=None)->int:
     args = parser().parse_args(argv)
     from cpa_nb.sciplex2 import run_sciplex2
     from cpa_nb.experiment import run_evaluate
-    common = dict(epochs=args.epochs, seed=args.seed, patience=args.patience, progress=not args.no_progress, resume=args.resume, device=args.device)
+    from cpa_nb.distributed import init_distributed
+    init_distributed()  # joins the process group when launched by torchrun; nothing otherwise
+    common = dict(epochs=args.epochs, seed=args.seed, patience=args.patience, progress=not args.no_progress, resume=args.resume,
+                  device=args.device, backed=args.backed)
     try:
         if args.command == 'sciplex2':
             keys = dict(perturbation_key=args.perturbation_key, dose_key=args.dose_key, covariate_keys=args.covariate_keys,
@@ -74,5 +78,5 @@ def main(argv:list|None=None)->int:
     except (FileNotFoundError, KeyError, ValueError, TypeError) as e:
         print(f"cpa_nb: error: {e.args[0] if e.args else e}", file=sys.stderr)
         return 2
-    print(_summary(report, args.out))
+    if report is not None: print(_summary(report, args.out))  # None on the helper processes of a torchrun launch
     return 0

@@ -7,9 +7,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field, asdict
 import warnings
 import numpy as np, pandas as pd, scipy.sparse as sp, torch, anndata as ad, scanpy as sc
+from .stream import RowSource, gene_indexer
 
 # %% auto #0
-__all__ = ['parse_perturbation', 'Vocab', 'encode_obs', 'condition_names', 'CPAData', 'check_adata', 'rank_genes_groups_cov']
+__all__ = ['IN_MEMORY_LIMIT_GB', 'parse_perturbation', 'Vocab', 'encode_obs', 'condition_names', 'CPAData', 'check_adata',
+           'rank_genes_groups_cov']
 
 # %% ../nbs/00_data.ipynb #d2081f33
 def parse_perturbation(perturbation:str, # e.g. "Nutlin", "A+B" or the control value
@@ -75,18 +77,16 @@ def encode_obs(obs:pd.DataFrame, # cells' annotations, with the vocabulary's key
     "Dose matrix and covariate indices of `obs` under `vocab`"
     drug_idx = {d: i for i, d in enumerate(vocab.drugs)}
     perts = obs[vocab.perturbation_key].astype(str).to_numpy()
-    dose_col = obs[vocab.dose_key].to_numpy() if vocab.dose_key is not None else np.full(len(obs), None)
-    doses = np.zeros((len(obs), len(vocab.drugs)), np.float32)
-    cache = {}
-    for i, (p, d) in enumerate(zip(perts, dose_col)):
-        key = (p, d if isinstance(d, str) else (None if d is None else float(d)))
-        if key not in cache:
-            try: parsed = parse_perturbation(p, d, vocab.control, vocab.sep)
-            except ValueError as e: raise ValueError(f"cell {obs.index[i]!r}, obs[{vocab.dose_key!r}]: {e}") from None
-            unknown = [x for x in parsed if x not in drug_idx]
-            if unknown: raise KeyError(f"unknown drug(s) {unknown} in obs[{vocab.perturbation_key!r}]; the model knows: {vocab.drugs}")
-            cache[key] = parsed
-        for drug, x in cache[key].items(): doses[i, drug_idx[drug]] = x
+    dose_col = obs[vocab.dose_key].astype(str).to_numpy() if vocab.dose_key is not None else np.full(len(obs), '')
+    codes, pairs = pd.MultiIndex.from_arrays([perts, dose_col]).factorize()  # each distinct (perturbation, dose) is parsed once
+    table = np.zeros((len(pairs), len(vocab.drugs)), np.float32)
+    for u, (p, d) in enumerate(pairs):
+        try: parsed = parse_perturbation(p, d if vocab.dose_key is not None else None, vocab.control, vocab.sep)
+        except ValueError as e: raise ValueError(f"cell {obs.index[int(np.argmax(codes == u))]!r}, obs[{vocab.dose_key!r}]: {e}") from None
+        unknown = [x for x in parsed if x not in drug_idx]
+        if unknown: raise KeyError(f"unknown drug(s) {unknown} in obs[{vocab.perturbation_key!r}]; the model knows: {vocab.drugs}")
+        for drug, x in parsed.items(): table[u, drug_idx[drug]] = x
+    doses = table[codes]
     covs = np.zeros((len(obs), len(vocab.covariate_keys)), np.int64)
     for j, k in enumerate(vocab.covariate_keys):
         if k not in obs: raise KeyError(f"covariate key {k!r} is missing from obs; the model needs columns {vocab.covariate_keys}")
@@ -94,7 +94,7 @@ def encode_obs(obs:pd.DataFrame, # cells' annotations, with the vocabulary's key
         vals = obs[k].astype(str).to_numpy()
         bad = sorted(set(vals) - set(cats))
         if bad: raise KeyError(f"unknown value(s) {bad} of covariate {k!r}; the model knows: {vocab.covariates[k]}")
-        covs[:, j] = [cats[v] for v in vals]
+        covs[:, j] = pd.Series(vals).map(cats).to_numpy()
     return doses, covs
 
 # %% ../nbs/00_data.ipynb #ba3be393
@@ -107,13 +107,11 @@ def condition_names(obs:pd.DataFrame, vocab:Vocab)->np.ndarray:
     return parts[0].str.cat(parts[1:], sep='_').to_numpy(dtype=object)
 
 # %% ../nbs/00_data.ipynb #c6df1f37
+IN_MEMORY_LIMIT_GB = 2.0  # sparse X larger than this once densified is streamed, not densified
+
 def _expression(adata, genes):
-    names = pd.Index(map(str, adata.var_names))
-    if list(names) != list(genes):
-        missing = [g for g in genes if g not in names]
-        if missing: raise KeyError(f"{len(missing)} gene(s) the model was trained on are missing from adata.var_names, e.g. {missing[:5]}; "
-                                   f"subset or reorder the AnnData to the model's {len(genes)} genes (model.vocab.genes)")
-        adata = adata[:, names.get_indexer(genes)]
+    cols = gene_indexer(adata.var_names, genes)
+    if cols is not None: adata = adata[:, cols]
     X = adata.X
     X = X.toarray() if sp.issparse(X) else np.asarray(X)
     bad = ~np.isfinite(X).all(1)
@@ -121,10 +119,14 @@ def _expression(adata, genes):
                                    "drop them (adata = adata[np.isfinite(adata.X).all(1)]) or redo the normalisation")
     return torch.from_numpy(np.ascontiguousarray(X, dtype=np.float32))
 
+def _should_stream(adata)->bool:
+    "Backed AnnData, or sparse X too large to densify"
+    return bool(adata.isbacked) or (sp.issparse(adata.X) and adata.n_obs * adata.n_vars * 4 > IN_MEMORY_LIMIT_GB * 2**30)
+
 @dataclass
 class CPAData:
     "An AnnData encoded for CPA"
-    X:torch.Tensor # cells x genes, float32
+    X:torch.Tensor|RowSource # cells x genes: a float32 tensor in memory, or a RowSource read in chunks
     doses:torch.Tensor # cells x drugs, float32
     covariates:torch.Tensor # cells x covariate keys, int64
     conditions:np.ndarray # condition name per cell
@@ -132,7 +134,9 @@ class CPAData:
     vocab:Vocab
 
     @classmethod
-    def from_adata(cls, adata, vocab:Vocab, split_key:str|None=None):
+    def from_adata(cls, adata, vocab:Vocab, split_key:str|None=None,
+                   stream:bool|None=None, # keep X out of memory; None: if backed or too large to densify
+                  ):
         "Encode `adata` with `vocab`; `split_key` names an obs column of split labels"
         doses, covs = encode_obs(adata.obs, vocab)
         splits = {}
@@ -140,12 +144,26 @@ class CPAData:
             _require_obs_key(adata, split_key, 'split')
             labels = adata.obs[split_key].astype(str).to_numpy()
             splits = {s: labels == s for s in np.unique(labels)}
-        return cls(_expression(adata, vocab.genes), torch.from_numpy(doses), torch.from_numpy(covs),
-                   condition_names(adata.obs, vocab), splits, vocab)
+        stream = _should_stream(adata) if stream is None else stream
+        X = RowSource.from_adata(adata, vocab.genes) if stream else _expression(adata, vocab.genes)
+        return cls(X, torch.from_numpy(doses), torch.from_numpy(covs), condition_names(adata.obs, vocab), splits, vocab)
 
     def __len__(self): return len(self.X)
+    @property
+    def streamed(self)->bool: return isinstance(self.X, RowSource)
+    @property
+    def source(self)->RowSource:
+        "X as a RowSource (an in-memory tensor is wrapped, not copied)"
+        return self.X if self.streamed else RowSource(self.X, check=False)
+    def rows(self, idx)->torch.Tensor:
+        "Dense float32 rows `idx` (indices or a boolean mask)"
+        idx = np.flatnonzero(idx) if np.asarray(idx).dtype == bool else np.asarray(idx)
+        return self.source.rows(idx) if self.streamed else self.X[torch.from_numpy(idx.astype(np.int64))]
+    def moments(self, groups:np.ndarray, n_groups:int)->tuple:
+        "(means, variances, counts) of the rows of every group (-1: skip), one pass over X"
+        return self.source.moments(groups, n_groups)
 
-# %% ../nbs/00_data.ipynb #a4df101e
+# %% ../nbs/00_data.ipynb #c934970f
 def _looks_like_counts(X, n:int=500)->float|None:
     "The largest value if the first `n` cells of X are all whole numbers above what log1p data reaches, else None"
     X = X[:n]
@@ -183,13 +201,18 @@ def check_adata(adata, # the AnnData to train on
         warnings.warn(f"adata.X looks like raw counts (whole numbers up to {top:.0f}); CPA's Gaussian decoder expects log-normalised "
                       "expression: run sc.pp.normalize_total(adata); sc.pp.log1p(adata) first", UserWarning, stacklevel=2)
 
-# %% ../nbs/00_data.ipynb #0f9a63e8
+# %% ../nbs/00_data.ipynb #2ca24d01
+def _at_most(idx:np.ndarray, n:int, seed:int=0)->np.ndarray:
+    "`idx`, or a seeded random `n` of them (sorted) if there are more"
+    return idx if len(idx) <= n else np.sort(np.random.default_rng(seed).choice(idx, n, replace=False))
+
 def rank_genes_groups_cov(adata, # log-normalised AnnData
                           vocab:Vocab, # keys and control value
                           n_genes:int=50, # DEGs kept per condition
                           key_added:str='rank_genes_groups_cov', # uns key of the cache
                           min_cells:int=3, # conditions with fewer cells get no DEGs
                           method:str='t-test', # scanpy's test
+                          max_cells:int=5000, # cells per condition (and controls) used at most, a seeded subsample: bounds memory on large data
                          )->dict: # condition name -> array of gene names
     "Top DEGs (by |score|) of every condition against the control cells of the same covariates, cached in `adata.uns`"
     names = condition_names(adata.obs, vocab)
@@ -208,8 +231,11 @@ def rank_genes_groups_cov(adata, # log-normalised AnnData
         counts = groups.value_counts()
         keep = [g for g in counts.index if counts[g] >= min_cells and g != '__control__']
         if not keep: continue
-        sub = adata[in_cov]
-        sub = ad.AnnData(sub.X, obs=pd.DataFrame({'group': pd.Categorical(groups.to_numpy())}, index=sub.obs_names), var=sub.var[[]])
+        idx = np.flatnonzero(in_cov)
+        idx = np.sort(np.concatenate([_at_most(idx[groups.to_numpy() == g], max_cells) for g in keep + ['__control__']]))
+        X = RowSource(adata.X, adata.obs_names, check=False).rows(idx, dense=False)  # reads only these rows, also from a backed file
+        sub = ad.AnnData(X, obs=pd.DataFrame({'group': pd.Categorical(np.where(is_ctrl, '__control__', names)[idx])}, index=adata.obs_names[idx]),
+                         var=pd.DataFrame(index=adata.var_names))
         with warnings.catch_warnings():  # scanpy's own pandas PerformanceWarnings
             warnings.simplefilter('ignore', pd.errors.PerformanceWarning)
             sc.tl.rank_genes_groups(sub, 'group', groups=keep, reference='__control__', n_genes=sub.n_vars, method=method)

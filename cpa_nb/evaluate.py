@@ -6,7 +6,7 @@
 from __future__ import annotations
 import numpy as np, pandas as pd, torch, anndata as ad
 from scipy.stats import spearmanr
-from .data import CPAData
+from .data import CPAData, _at_most
 from .model import CPA, _control_cells, _covariate_rows, random_split
 from .metrics import r2, delta_scores, disentanglement
 import cpa_nb.uncertainty  # noqa: F401
@@ -30,15 +30,11 @@ class TrainingMeans:
     "Mean and variance of every training condition, and of the training controls per covariate combination"
     def __init__(self, data:CPAData, train_mask:np.ndarray, min_cells:int=3):
         names, inv = np.unique(data.conditions[train_mask], return_inverse=True)
-        X = data.X[train_mask]
-        self.doses, self.covs, self.mean, self.var = [], [], [], []
-        for i, n in enumerate(names):
-            rows = X[inv == i]
-            if len(rows) < min_cells: continue
-            d, c = _covariate_rows(data, np.array([n]))
-            self.doses.append(d[0].numpy()); self.covs.append(c[0].numpy())
-            self.mean.append(rows.mean(0).numpy()); self.var.append(rows.var(0, unbiased=False).numpy())
-        self.doses, self.covs = np.array(self.doses), np.array(self.covs)
+        groups = np.full(len(data), -1); groups[train_mask] = inv
+        mean, var, n = data.moments(groups, len(names))  # one pass over X, also when it is streamed from disk
+        keep = n >= min_cells
+        d, c = _covariate_rows(data, names[keep])
+        self.doses, self.covs, self.mean, self.var = d.numpy(), c.numpy(), mean[keep], var[keep]
 
     def find(self, doses, covs):
         "Index of the condition with these doses and covariates, or None"
@@ -93,6 +89,7 @@ def evaluate(model:CPA, # a trained model
              adata:ad.AnnData, # the data set, with the split column the model was trained with
              splits:list|None=None, # splits to evaluate (default: all)
              min_cells:int=30, # uncertainty reference threshold
+             max_source_cells:int=10_000, # control cells encoded per condition at most (a seeded subsample)
             )->list: # one record per (condition, split)
     "CPA and baselines on every condition of every split, with uncertainty and (on simulated data) truth scores"
     v = model.vocab
@@ -101,6 +98,8 @@ def evaluate(model:CPA, # a trained model
         data.splits = random_split(len(data), model.params.seed, model.splits['train_split'], model.splits['valid_split'])
     train, valid = data.splits[model.splits['train_split']], data.splits.get(model.splits['valid_split'], np.zeros(len(data), bool))
     tm = TrainingMeans(data, train)
+    moments, group_of = _split_moments(data)
+    src_key = None
     truth = adata.uns.get('truth')
     truth_idx = {n: i for i, n in enumerate(truth['conditions'])} if truth is not None else {}
     gene_idx = {g: i for i, g in enumerate(v.genes)}
@@ -117,12 +116,12 @@ def evaluate(model:CPA, # a trained model
         unc = model.uncertainty(targets, min_cells)
         for i, name in enumerate(names):
             cells = mask & (data.conditions == name)
-            real = data.X[cells]
-            src_idx = _control_cells(data, mask, covs[i], valid if valid.any() else train)
-            src = data.X[src_idx]
-            all_ctrl = data.X[is_ctrl & (data.covariates == covs[i]).all(1).numpy()]
-            ctrl_mean = (all_ctrl if len(all_ctrl) else src).mean(0).numpy()
-            real_mean, real_var = real.mean(0).numpy(), real.var(0, unbiased=False).numpy()
+            key = (split, tuple(covs[i].tolist()))
+            if key != src_key:  # names sort by covariates first: consecutive conditions share their source cells, read once
+                src_key, src = key, data.rows(_at_most(_control_cells(data, mask, covs[i], valid if valid.any() else train), max_source_cells))
+            real_mean, real_var = (moments[k][group_of[(split, name)]] for k in (0, 1))
+            c = group_of.get(tuple(covs[i].tolist()))
+            ctrl_mean = moments[0][c] if c is not None else src.mean(0).numpy()
             degs = [gene_idx[g] for g in model.degs[name]] if name in model.degs else list(np.argsort(-np.abs(real_mean - ctrl_mean))[:50])
             pm, pv = model.condition_means(src, doses[i:i + 1], covs[i:i + 1])
             preds = {'cpa': (pm[0].numpy(), pv[0].numpy()), 'control': (src.mean(0).numpy(), src.var(0, unbiased=False).numpy())}
@@ -139,6 +138,19 @@ def evaluate(model:CPA, # a trained model
                             'uncertainty': {'cosine': float(u.cosine), 'euclidean': float(u.euclidean),
                                             'closest_cosine': str(u.closest_cosine), 'closest_euclidean': str(u.closest_euclidean)}})
     return records
+
+def _split_moments(data:CPAData)->tuple:
+    "Means and variances, in one pass over X, of every (split, condition) of treated cells and of the controls of every covariate combination"
+    is_ctrl = (data.doses == 0).all(1).numpy()
+    groups, group_of = np.full(len(data), -1), {}
+    for split, mask in data.splits.items():
+        names, inv = np.unique(data.conditions[mask & ~is_ctrl], return_inverse=True)
+        groups[mask & ~is_ctrl] = inv + len(group_of)
+        group_of.update({(split, n): len(group_of) + i for i, n in enumerate(names)})
+    covs, inv = np.unique(data.covariates[is_ctrl].numpy(), axis=0, return_inverse=True)
+    groups[is_ctrl] = inv.ravel() + len(group_of)
+    group_of.update({tuple(c.tolist()): len(group_of) + i for i, c in enumerate(covs)})
+    return data.moments(groups, len(group_of)), group_of
 
 def _first_obs_values(adata, key, data, names):
     "Value of obs column `key` for the first cell of each condition"

@@ -5,12 +5,11 @@
 # %% ../nbs/12_experiment.ipynb #3a737695
 from __future__ import annotations
 from pathlib import Path
-import warnings
 import numpy as np, pandas as pd, anndata as ad
-from .sciplex2 import run_experiment
+from .sciplex2 import run_experiment, read_adata, require_obs
 
 # %% auto #0
-__all__ = ['SPLIT_COLUMN', 'mark_ood', 'read_adata', 'run_evaluate']
+__all__ = ['SPLIT_COLUMN', 'mark_ood', 'run_evaluate']
 
 # %% ../nbs/12_experiment.ipynb #e43de5dd
 def mark_ood(obs:pd.DataFrame, # cells' annotations
@@ -32,20 +31,6 @@ def mark_ood(obs:pd.DataFrame, # cells' annotations
     return split
 
 # %% ../nbs/12_experiment.ipynb #bc1bf33d
-def read_adata(path:str|Path, # an .h5ad file
-               keys:list, # obs columns the run needs
-              )->ad.AnnData:
-    "Read `path`, checking that obs has `keys`"
-    if not Path(path).exists(): raise FileNotFoundError(f"--adata {path}: no such file")
-    with warnings.catch_warnings():
-        warnings.simplefilter('ignore', FutureWarning)  # files written by old anndata versions
-        adata = ad.read_h5ad(path)
-    missing = [k for k in keys if k not in adata.obs]
-    if missing: raise KeyError(f"{path}: obs has no column(s) {missing}; it has {list(adata.obs.columns)}. "
-                               "Name the right ones with --perturbation-key / --dose-key / --covariate-keys / --split-key")
-    return adata
-
-# %% ../nbs/12_experiment.ipynb #588b190f
 SPLIT_COLUMN = 'cpa_split'  # obs column written by --ood
 
 def run_evaluate(adata:str|Path|ad.AnnData, # an .h5ad path or an AnnData (log-normalised)
@@ -56,16 +41,14 @@ def run_evaluate(adata:str|Path|ad.AnnData, # an .h5ad path or an AnnData (log-n
                  epochs:int=150, seed:int=0, patience:int=20, progress:bool=True,
                  resume:bool=False, # continue an interrupted run from out/checkpoint
                  title:str|None=None, # report title
+                 backed:bool=False, # keep X of the file on disk and stream it (data larger than memory)
                  **hparams, # CPAParams overrides and `device`
                 )->dict: # the report.json content
     "Hold out a split or the cells matching `ood`, train, and report CPA against the baselines"
     if split_key is not None and ood is not None: raise ValueError("give either --split-key or --ood, not both")
     need = [perturbation_key, *([dose_key] if dose_key else []), *covariate_keys, *([split_key] if split_key else [])]
-    if isinstance(adata, ad.AnnData):
-        source = 'AnnData'
-        missing = [k for k in need if k not in adata.obs]
-        if missing: raise KeyError(f"obs has no column(s) {missing}; it has {list(adata.obs.columns)}")
-    else: adata, source = read_adata(adata, need), str(adata)
+    if isinstance(adata, ad.AnnData): require_obs(adata, need); source = 'AnnData'
+    else: adata, source = read_adata(adata, need, backed), str(adata)
     if split_key is None:
         adata.obs[SPLIT_COLUMN] = pd.Categorical(mark_ood(adata.obs, ood, seed=seed))
         split_key = SPLIT_COLUMN

@@ -11,13 +11,15 @@ import numpy as np, pandas as pd, torch, anndata as ad
 from fastcore.basics import patch
 from tqdm import tqdm
 from . import __version__
-from .data import Vocab, CPAData, check_adata, encode_obs, rank_genes_groups_cov, _expression
+from .data import Vocab, CPAData, check_adata, encode_obs, rank_genes_groups_cov, _at_most
+from .stream import RowSource, stream_batches
+from .distributed import rank_world, all_reduce_mean_, broadcast_, broadcast_object
 from .dosers import make_doser, DOSERS
 from .module import CPAModule, gaussian_nll
 from .metrics import r2
 
 # %% auto #0
-__all__ = ['CHECKPOINT', 'FORMAT', 'CPAParams', 'CPA', 'random_split']
+__all__ = ['MAX_VALID_CELLS', 'CHECKPOINT', 'FORMAT', 'CPAParams', 'CPA', 'random_split']
 
 # %% ../nbs/05_model.ipynb #47ba04fc
 @dataclass
@@ -67,12 +69,13 @@ class CPA:
                  train_split:str='train', # split label of training cells
                  valid_split:str='test', # split label of validation cells (early stopping)
                  device:str='cpu', # 'cpu', 'cuda', or 'auto'
+                 stream:bool|None=None, # read X in chunks instead of holding it densified; None: if backed or too large
                  **hparams, # any field of `CPAParams`
                 ):
         params = CPAParams.make(**hparams)
         vocab = Vocab.from_adata(adata, perturbation_key, dose_key, list(covariate_keys), control)
         check_adata(adata, vocab, split_key, train_split, valid_split)
-        data = CPAData.from_adata(adata, vocab, split_key)
+        data = CPAData.from_adata(adata, vocab, split_key, stream)
         if split_key is None: data.splits = random_split(len(data), params.seed, train_split, valid_split)
         if train_split not in data.splits:
             raise ValueError(f"no cell has split {train_split!r} in obs[{split_key!r}]; splits are {sorted(data.splits)}; set train_split=")
@@ -86,6 +89,8 @@ class CPA:
     def _setup(self, vocab, params, dose_range, train_conditions, splits, device):
         self.vocab, self.params, self.dose_range, self.train_conditions, self.splits = vocab, params, dose_range, train_conditions, splits
         self.device = torch.device('cuda' if device == 'auto' and torch.cuda.is_available() else 'cpu' if device == 'auto' else device)
+        if self.device.type == 'cuda' and self.device.index is None and 'LOCAL_RANK' in os.environ:  # one GPU per torchrun process
+            self.device = torch.device('cuda', int(os.environ['LOCAL_RANK']))
         torch.manual_seed(params.seed)
         self.module = CPAModule(len(vocab.genes), len(vocab.drugs), [len(vocab.covariates[k]) for k in vocab.covariate_keys],
                                 make_doser(params.doser, torch.tensor(dose_range)), params.latent_dim, params.hidden_dim,
@@ -155,6 +160,8 @@ def _control_cells(data:CPAData, split_mask:np.ndarray, cov_row:torch.Tensor, fa
     for idx in (same & split_mask, same & fallback_mask, same, is_ctrl):
         if idx.any(): return np.flatnonzero(idx)
 
+MAX_VALID_CELLS = 2000  # cells per condition (and controls) the validation score reads at most: bounded work per epoch on large data
+
 @patch
 def validation_score(self:CPA, split:str|None=None)->float|None:
     "Pooled R2 over DEGs of the predicted vs real change from control, on a split (default: the validation split)"
@@ -165,14 +172,20 @@ def validation_score(self:CPA, split:str|None=None)->float|None:
     if not names: return None
     doses, covs = _covariate_rows(data, np.array(names))
     gene_idx = {g: i for i, g in enumerate(self.vocab.genes)}
+    cov_rows = torch.unique(covs, dim=0)
+    picks = {('control', i): _at_most(_control_cells(data, mask, cov, train), MAX_VALID_CELLS) for i, cov in enumerate(cov_rows)}
+    picks.update({name: _at_most(np.flatnonzero(mask & (data.conditions == name)), MAX_VALID_CELLS) for name in names})
+    every = np.unique(np.concatenate(list(picks.values())))
+    X = data.rows(every)  # one read of all the cells needed (one pass over a file on disk)
+    cells = lambda key: X[torch.from_numpy(np.searchsorted(every, picks[key]))]
     real_d, pred_d = [], []
-    for cov in torch.unique(covs, dim=0):
-        rows = [i for i in range(len(names)) if (covs[i] == cov).all()]
-        src = data.X[_control_cells(data, mask, cov, train)]
+    for i, cov in enumerate(cov_rows):
+        rows = [r for r in range(len(names)) if (covs[r] == cov).all()]
+        src = cells(('control', i))
         pred, _ = self.condition_means(src, doses[rows], covs[rows])
         for r, p in zip(rows, pred):
             g = [gene_idx[x] for x in self.degs[names[r]]]
-            real_d.append((data.X[mask & (data.conditions == names[r])].mean(0) - src.mean(0))[g])
+            real_d.append((cells(names[r]).mean(0) - src.mean(0))[g])
             pred_d.append((p - src.mean(0))[g])
     return r2(torch.cat(real_d), torch.cat(pred_d))
 
@@ -194,19 +207,26 @@ def _optimizers(self:CPA):
     scheds = {k: torch.optim.lr_scheduler.StepLR(o, step_size=p.lr_step, gamma=p.lr_gamma) for k, o in opts.items()}
     return opts, scheds
 
+def _memory_batches(X:torch.Tensor, order:torch.Tensor, batch_size:int, rank:int=0, world:int=1):
+    "(indices, rows) of consecutive minibatches of `order`; with several processes, this process's share of each"
+    for start in range(0, len(order), batch_size):
+        idx = order[start:start + batch_size]
+        if world > 1: idx = torch.tensor_split(idx, world)[rank] if len(idx) >= 2 * world else idx[:0]  # all skip a too-small batch together
+        yield idx, X[idx]
+
 @patch
-def _train_epoch(self:CPA, X, D, C, order:torch.Tensor, opts:dict, autocast:bool=False)->dict:
+def _train_epoch(self:CPA, batches, D, C, opts:dict, autocast:bool=False, world:int=1)->dict:
     p, m = self.params, self.module
     m.train()
-    sums = {k: torch.zeros((), device=X.device) for k in ('recon', 'adversary', 'penalty')}  # read once per epoch: no per-step sync
+    sums = {k: torch.zeros((), device=D.device) for k in ('recon', 'adversary', 'penalty')}  # read once per epoch: no per-step sync
     counts = {'recon': 0, 'adversary': 0}
     ae_opts = [o for k, o in opts.items() if k != 'adversary']
+    ae_params = [q for o in ae_opts for g in o.param_groups for q in g['params']]
     adversaries = opts['adversary'].param_groups[0]['params']
-    amp = lambda: torch.autocast(X.device.type, dtype=torch.bfloat16, enabled=autocast)
-    for b, start in enumerate(range(0, len(order), p.batch_size)):
-        idx = order[start:start + p.batch_size]
+    amp = lambda: torch.autocast(D.device.type, dtype=torch.bfloat16, enabled=autocast)
+    for b, (idx, x) in enumerate(batches):
         if len(idx) < 2: continue  # BatchNorm needs two cells
-        x, d, c = X[idx], D[idx], C[idx]
+        d, c = D[idx], C[idx]
         if b % p.adversary_steps == 0:
             for q in adversaries: q.requires_grad_(False)  # the autoencoder step needs gradients through them, not of them
             with amp():
@@ -215,6 +235,7 @@ def _train_epoch(self:CPA, X, D, C, order:torch.Tensor, opts:dict, autocast:bool
             recon = gaussian_nll(x, mean.float(), var.float())
             for o in ae_opts: o.zero_grad(set_to_none=True)
             (recon - p.reg_adv * adv.float()).backward()
+            if world > 1: all_reduce_mean_(q.grad for q in ae_params if q.grad is not None)
             for o in ae_opts: o.step()
             for q in adversaries: q.requires_grad_(True)
             sums['recon'] += recon.detach(); counts['recon'] += 1
@@ -223,8 +244,12 @@ def _train_epoch(self:CPA, X, D, C, order:torch.Tensor, opts:dict, autocast:bool
             adv, gp = m.adversary_loss(basal, d, c, penalty=True)
             opts['adversary'].zero_grad(set_to_none=True)
             (adv + p.penalty_adv * gp).backward()
+            if world > 1: all_reduce_mean_(q.grad for q in adversaries if q.grad is not None)
             opts['adversary'].step()
             sums['adversary'] += adv.detach(); sums['penalty'] += gp.detach(); counts['adversary'] += 1
+    if world > 1:
+        all_reduce_mean_(sums.values())  # the loss curve of all processes
+        all_reduce_mean_(buf for name, buf in m.named_buffers() if 'running' in name)  # BatchNorm statistics of all the data
     return {'recon': sums['recon'].item() / max(counts['recon'], 1), 'adversary': sums['adversary'].item() / max(counts['adversary'], 1),
             'penalty': sums['penalty'].item() / max(counts['adversary'], 1)}
 
@@ -284,13 +309,18 @@ def fit(self:CPA, max_epochs:int=100, # epochs to run at most
         resume:bool=False, # continue from the checkpoint in `checkpoint_dir`, if there is one
         compile:bool=False, # torch.compile encoder and decoder (slow first epoch; for long runs)
         autocast:bool=False, # bfloat16 autocast of the forward passes (for GPUs)
+        window:int=8, # streamed data: chunks read and shuffled together
        ):
     "Train with alternating adversarial updates and early stopping on the validation score"
     if self.data is None: raise RuntimeError("this model has no training data (it was loaded); create CPA(adata, ...) to train")
     if resume and checkpoint_dir is None: raise ValueError("resume=True needs checkpoint_dir=, the directory the checkpoints were written to")
     p, data = self.params, self.data
+    rank, world = rank_world()
+    if p.batch_size % world: raise ValueError(f"batch_size={p.batch_size} (the global minibatch) does not split over {world} processes; use a multiple of {world}")
     train = torch.from_numpy(np.flatnonzero(data.splits[self.splits['train_split']]))
-    X, D, C = data.X.to(self.device), data.doses.to(self.device), data.covariates.to(self.device)
+    D, C = data.doses.to(self.device), data.covariates.to(self.device)
+    X = None if data.streamed else data.X.to(self.device)
+    if world > 1: broadcast_(self.module.state_dict().values())  # every process starts from process 0's weights
     opts, scheds = self._optimizers()
     if compile:
         for sub in (self.module.encoder, self.module.decoder, self.module.mean_head, self.module.var_head): sub.compile()
@@ -299,13 +329,20 @@ def fit(self:CPA, max_epochs:int=100, # epochs to run at most
     run, best_state = dict(best=-np.inf, bad=0, end=self.epochs_trained + max_epochs), None
     ckpt = None if checkpoint_dir is None else Path(checkpoint_dir)
     if resume and (ckpt / CHECKPOINT).exists(): run, best_state = self._load_checkpoint(ckpt, opts, scheds, gen)
-    bar = tqdm(range(self.epochs_trained, run['end']), desc='CPA', disable=not progress, unit='epoch', initial=0)
+    bar = tqdm(range(self.epochs_trained, run['end']), desc='CPA', disable=not progress or rank != 0, unit='epoch', initial=0)
     for _ in bar:
         if patience is not None and run['bad'] >= patience: break
         good = copy.deepcopy(self.module.state_dict())
         t0 = time.perf_counter()
-        pick = torch.randperm(len(train), generator=gen) if weights is None else torch.multinomial(weights, len(train), True, generator=gen)
-        row = self._train_epoch(X, D, C, train[pick].to(self.device), opts, autocast)
+        if data.streamed:
+            seed = int(torch.randint(2**62, (1,), generator=gen))
+            batches = ((i.to(self.device), x.to(self.device, non_blocking=True)) for i, x in
+                       stream_batches(data.X, train.numpy(), p.batch_size // world, max(1, len(train) // p.batch_size), seed,
+                                      None if weights is None else weights.numpy(), window, rank, world))
+        else:
+            pick = torch.randperm(len(train), generator=gen) if weights is None else torch.multinomial(weights, len(train), True, generator=gen)
+            batches = _memory_batches(X, train[pick].to(self.device), p.batch_size, rank, world)
+        row = self._train_epoch(batches, D, C, opts, autocast, world)
         failed = _nonfinite(row, self.module)
         if failed:
             self.module.load_state_dict(good)
@@ -318,13 +355,14 @@ def fit(self:CPA, max_epochs:int=100, # epochs to run at most
         row['cells_per_second'] = len(train) / row['seconds']
         self.epochs_trained += 1
         if (self.epochs_trained % eval_every == 0) or self.epochs_trained == run['end']:
-            score = row['valid_score'] = self.validation_score()
+            score = self.validation_score() if rank == 0 else None
+            score = row['valid_score'] = broadcast_object(score) if world > 1 else score
             if score is not None and score > run['best']: run['best'], best_state, run['bad'] = score, copy.deepcopy(self.module.state_dict()), 0
             elif score is not None: run['bad'] += 1
         self.history.append(row)
         bar.set_postfix(recon=f"{row['recon']:.3f}", adv=f"{row['adversary']:.3f}", valid=f"{row.get('valid_score') or float('nan'):.3f}")
         stopping = self.epochs_trained == run['end'] or (patience is not None and run['bad'] >= patience)
-        if ckpt is not None and (self.epochs_trained % checkpoint_every == 0 or stopping):
+        if ckpt is not None and rank == 0 and (self.epochs_trained % checkpoint_every == 0 or stopping):
             self._save_checkpoint(ckpt, opts, scheds, gen, run, best_state)
     if best_state is not None: self.module.load_state_dict(best_state)
     return self
@@ -334,17 +372,17 @@ def history_df(self:CPA)->pd.DataFrame:
     "Training history, one row per epoch"
     return pd.DataFrame(self.history)
 
-# %% ../nbs/05_model.ipynb #72c1b858
+# %% ../nbs/05_model.ipynb #20ae208d
 @patch
 @torch.no_grad()
 def _encode_adata(self:CPA, adata, treated:bool, batch_size:int=4096):
     self.module.eval()
-    X = _expression(adata, self.vocab.genes)
+    source = RowSource.from_adata(adata, self.vocab.genes)  # reads batch by batch: works on backed data too
     if treated:
         d, c = (torch.from_numpy(a).to(self.device) for a in encode_obs(adata.obs, self.vocab))
     out = []
-    for i in range(0, len(X), batch_size):
-        z = self.module.encode(X[i:i + batch_size].to(self.device))
+    for i, x in source.batches(batch_size):
+        z = self.module.encode(x.to(self.device))
         if treated: z = z + self.module.attribute_latent(d[i:i + batch_size], c[i:i + batch_size])
         out.append(z)
     return torch.cat(out), (d, c) if treated else None
@@ -366,7 +404,7 @@ def reconstruct(self:CPA, adata:ad.AnnData)->tuple:
     mean, var = zip(*(self.module.decode(z[i:i + 4096]) for i in range(0, len(z), 4096)))
     return torch.cat(mean).cpu().numpy(), torch.cat(var).cpu().numpy()
 
-# %% ../nbs/05_model.ipynb #5b3c7b92
+# %% ../nbs/05_model.ipynb #b510d579
 def _atomic_write(path:Path, write):
     "Write through `write(tmp_path)` then rename onto `path`"
     tmp = path.with_name(f'.{path.name}.tmp{os.getpid()}')

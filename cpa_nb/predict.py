@@ -4,9 +4,13 @@
 
 # %% ../nbs/07_predict.ipynb #dd0f6570
 from __future__ import annotations
-import numpy as np, pandas as pd, torch, anndata as ad
+import os
+from contextlib import contextmanager
+from pathlib import Path
+import numpy as np, pandas as pd, torch, anndata as ad, h5py
 from fastcore.basics import patch
-from .data import encode_obs, condition_names, _expression
+from .data import encode_obs, condition_names
+from .stream import RowSource
 from .model import CPA
 import cpa_nb.uncertainty  # noqa: F401  (adds CPA.target_table, CPA.uncertainty)
 
@@ -26,9 +30,32 @@ def _target_obs(model, source_obs:pd.DataFrame, target:pd.Series)->pd.DataFrame:
                              f"(the model knows {v.covariates[k]})")
     return obs
 
+# %% ../nbs/07_predict.ipynb #bbe7e216
+@contextmanager
+def _prediction_store(path, obs:pd.DataFrame, var:pd.DataFrame, layer_names:list):
+    "Arrays to fill with predictions: in memory, or datasets of an .h5ad written under a temporary name and renamed when complete"
+    shape = (len(obs), len(var))
+    if path is None:
+        yield np.empty(shape, np.float32), {k: np.empty(shape, np.float32) for k in layer_names}  # filled in place: no concatenation copies
+        return
+    path = Path(path)
+    tmp = path.with_name(f'.{path.name}.tmp{os.getpid()}')
+    try:
+        ad.AnnData(obs=obs, var=var).write_h5ad(tmp)
+        with h5py.File(tmp, 'a') as f:
+            def dataset(group, name):
+                d = group.create_dataset(name, shape, 'f4', chunks=(max(1, min(shape[0], 1024)), max(1, shape[1])))
+                d.attrs['encoding-type'], d.attrs['encoding-version'] = 'array', '0.2.0'
+                return d
+            yield dataset(f, 'X'), {k: dataset(f['layers'], k) for k in layer_names}
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists(): tmp.unlink()
+
+# %% ../nbs/07_predict.ipynb #b4caed44
 @patch
 @torch.no_grad()
-def predict(self:CPA, adata:ad.AnnData, # source cells (usually controls) with the model's genes
+def predict(self:CPA, adata:ad.AnnData, # source cells (usually controls) with the model's genes; may be backed
             perturbation:str|None=None, # target perturbation, e.g. 'Nutlin' or 'A+B'
             dose=None, # its dose(s), e.g. 0.5 or '0.5+0.1'
             covariates:dict|None=None, # target covariate values; missing ones keep each cell's own
@@ -37,25 +64,17 @@ def predict(self:CPA, adata:ad.AnnData, # source cells (usually controls) with t
             seed:int=0, # seed of the samples
             min_cells:int=30, # training conditions with fewer cells are not uncertainty references
             batch_size:int=4096, # cells per forward pass
+            out:str|Path|None=None, # write into this .h5ad batch by batch (never all in memory) and return it opened backed
            )->ad.AnnData:
     "Counterfactual prediction of `adata`'s cells under one or many targets"
     targets = self.target_table(perturbation, dose, covariates, conditions)
     self.module.eval()
-    X = _expression(adata, self.vocab.genes)
-    basal = torch.cat([self.module.encode(X[i:i + batch_size].to(self.device)) for i in range(0, len(X), batch_size)])
-    gen = torch.Generator(device=self.device).manual_seed(seed)
-    n, shape = len(basal), (len(targets) * len(basal), len(self.vocab.genes))
-    means, variances = np.empty(shape, np.float32), np.empty(shape, np.float32)  # filled in place: no concatenation copies
-    samples = np.empty(shape, np.float32) if sample else None
-    obs_parts = []
-    for t, (_, target) in enumerate(targets.iterrows()):
+    source = RowSource.from_adata(adata, self.vocab.genes)
+    n = len(source)
+    obs_parts, encoded = [], []
+    for _, target in targets.iterrows():
         obs = _target_obs(self, adata.obs, target)
-        doses, covs = (torch.from_numpy(a).to(self.device) for a in encode_obs(obs, self.vocab))
-        for i in range(0, n, batch_size):
-            m, v = self.module.decode(basal[i:i + batch_size] + self.module.attribute_latent(doses[i:i + batch_size], covs[i:i + batch_size]))
-            rows = slice(t * n + i, t * n + i + len(m))
-            means[rows], variances[rows] = m.cpu().numpy(), v.cpu().numpy()
-            if sample: samples[rows] = (m + v.sqrt() * torch.randn(m.shape, generator=gen, device=self.device)).cpu().numpy()
+        encoded.append([torch.from_numpy(a).to(self.device) for a in encode_obs(obs, self.vocab)])
         obs.insert(0, 'source_cell', adata.obs_names.to_numpy())
         obs[f'source_{self.vocab.perturbation_key}'] = adata.obs[self.vocab.perturbation_key].to_numpy() if self.vocab.perturbation_key in adata.obs else None
         obs_parts.append(obs)
@@ -65,5 +84,15 @@ def predict(self:CPA, adata:ad.AnnData, # source cells (usually controls) with t
     unc = self.uncertainty(unique[list(targets.columns)].reset_index(drop=True), min_cells)
     for col in unc.columns: obs[f'uncertainty_{col}' if col in ('cosine', 'euclidean') else col] = obs['cpa_condition'].map(unc[col]).to_numpy()
     obs.index = [f'{c}|{k}' for c, k in zip(obs['source_cell'], obs['cpa_condition'])]
-    layers = {'variance': variances, **({'sample': samples} if sample else {})}
-    return ad.AnnData(means, obs=obs, var=pd.DataFrame(index=self.vocab.genes), layers=layers)
+    var = pd.DataFrame(index=self.vocab.genes)
+    gen = torch.Generator(device=self.device).manual_seed(seed)
+    with _prediction_store(out, obs, var, ['variance'] + (['sample'] if sample else [])) as (means, layers):
+        for i, x in source.batches(batch_size):  # each batch of source cells is read and encoded once, for all targets
+            basal = self.module.encode(x.to(self.device))
+            for t, (doses, covs) in enumerate(encoded):
+                m, v = self.module.decode(basal + self.module.attribute_latent(doses[i:i + len(basal)], covs[i:i + len(basal)]))
+                rows = slice(t * n + i, t * n + i + len(m))
+                means[rows], layers['variance'][rows] = m.cpu().numpy(), v.cpu().numpy()
+                if sample: layers['sample'][rows] = (m + v.sqrt() * torch.randn(m.shape, generator=gen, device=self.device)).cpu().numpy()
+    if out is not None: return ad.read_h5ad(out, backed='r')
+    return ad.AnnData(means, obs=obs, var=var, layers=layers)

@@ -4,7 +4,7 @@
 
 # %% ../nbs/10_sciplex2.ipynb #18e2294a
 from __future__ import annotations
-import json, math, time
+import json, math, time, warnings
 from pathlib import Path
 import numpy as np, pandas as pd, anndata as ad
 import matplotlib.pyplot as plt
@@ -12,11 +12,12 @@ from .simulate import simulate_sciplex2
 from .model import CPA, _atomic_write
 from .evaluate import evaluate, evaluation_table, disentanglement_score, uncertainty_error_spearman, SCORE_KEYS, BASELINES
 from . import plots
+from .distributed import rank_world
 import cpa_nb.predict  # noqa: F401
 
 # %% auto #0
-__all__ = ['SCIPLEX2_KEYS', 'hold_out_second_largest_dose', 'load_sciplex2', 'report_json', 'report_markdown', 'run_experiment',
-           'run_sciplex2']
+__all__ = ['SCIPLEX2_KEYS', 'hold_out_second_largest_dose', 'require_obs', 'read_adata', 'load_sciplex2', 'report_json',
+           'report_markdown', 'run_experiment', 'run_sciplex2']
 
 # %% ../nbs/10_sciplex2.ipynb #f92b1348
 def hold_out_second_largest_dose(obs:pd.DataFrame, perturbation_key:str='condition', dose_key:str='dose_val', control:str='Vehicle',
@@ -32,20 +33,34 @@ def hold_out_second_largest_dose(obs:pd.DataFrame, perturbation_key:str='conditi
 # %% ../nbs/10_sciplex2.ipynb #98c01852
 SCIPLEX2_KEYS = dict(perturbation_key='condition', dose_key='dose_val', covariate_keys=['cell_type'], control='Vehicle', split_key='split')
 
+def require_obs(adata:ad.AnnData, keys:list, where:str='adata'):
+    "Raise a KeyError naming the `keys` missing from `adata.obs`, its columns, and the flags that name them"
+    missing = [k for k in keys if k not in adata.obs]
+    if missing: raise KeyError(f"{where}: obs has no column(s) {missing}; it has {list(adata.obs.columns)}. "
+                               "Name the right ones with --perturbation-key / --dose-key / --covariate-keys / --split-key")
+
+def read_adata(path:str|Path, # an .h5ad file
+               keys:list, # obs columns the run needs
+               backed:bool=False, # open X on disk (read_h5ad(backed='r')): for data larger than memory
+              )->ad.AnnData:
+    "Read `path`, checking that obs has `keys`"
+    if not Path(path).exists(): raise FileNotFoundError(f"--adata {path}: no such file")
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore', FutureWarning)  # files written by old anndata versions
+        adata = ad.read_h5ad(path, backed='r' if backed else None)
+    require_obs(adata, keys, str(path))
+    return adata
+
 def load_sciplex2(path:str|None=None, # a CPA-format sci-Plex2 .h5ad; None: the built-in simulation
                   n_cells:int=15000, n_genes:int=2000, seed:int=0, # simulation size and seed
                   keys:dict|None=None, # overrides of SCIPLEX2_KEYS
+                  backed:bool=False, # keep X of the file on disk
                  )->tuple: # (adata, keys, source description)
     "The sci-Plex2 data set and its obs keys"
     keys = {**SCIPLEX2_KEYS, **(keys or {})}
     if path is None:
         return simulate_sciplex2(n_cells=n_cells, n_genes=n_genes, seed=seed), keys, f'simulated sci-Plex2 (seed {seed})'
-    if not Path(path).exists(): raise FileNotFoundError(f"--adata {path}: no such file")
-    adata = ad.read_h5ad(path)
-    need = [keys['perturbation_key'], keys['dose_key'], *keys['covariate_keys']]
-    missing = [k for k in need if k not in adata.obs]
-    if missing: raise KeyError(f"{path}: obs has no column(s) {missing}; it has {list(adata.obs.columns)}. "
-                               "Name the right ones with --perturbation-key / --dose-key / --covariate-keys")
+    adata = read_adata(path, [keys['perturbation_key'], keys['dose_key'], *keys['covariate_keys']], backed)
     if keys['split_key'] not in adata.obs:
         adata.obs[keys['split_key']] = hold_out_second_largest_dose(adata.obs, keys['perturbation_key'], keys['dose_key'], keys['control'], seed=seed)
     return adata, keys, str(path)
@@ -139,13 +154,14 @@ def run_experiment(adata:ad.AnnData, # log-normalised data with a split column (
                    resume:bool=False, # continue an interrupted run from its checkpoint in out/checkpoint
                    **hparams, # CPAParams overrides and `device`
                   )->dict: # the report.json content
-    "Train on the train split, evaluate every split against the baselines, and write report, figures and model into `out`"
+    "Train on the train split, evaluate every split against the baselines, and write report, figures and model into `out`; under torchrun, process 0 does all but the training and the others return None"
     out = Path(out)
     model = CPA(adata, keys['perturbation_key'], keys['dose_key'], keys['covariate_keys'], keys['control'], keys['split_key'],
                 seed=seed, **hparams)
     t0 = time.perf_counter()
     model.fit(max_epochs=epochs, patience=patience, progress=progress, checkpoint_dir=out / 'checkpoint', checkpoint_every=5, resume=resume)
     seconds = time.perf_counter() - t0
+    if rank_world()[0] != 0: return None
     model.save(out / 'model')
     records = evaluate(model, adata)
     dis = disentanglement_score(model, adata, split=model.splits['valid_split'])
@@ -170,8 +186,9 @@ def run_sciplex2(adata_path:str|None=None, # CPA-format .h5ad; None: built-in si
                  keys:dict|None=None, # obs key overrides (see SCIPLEX2_KEYS)
                  progress:bool=True, # tqdm progress bar
                  resume:bool=False, # continue an interrupted run from out/checkpoint
+                 backed:bool=False, # keep X of `adata_path` on disk and stream it
                  **hparams, # CPAParams overrides
                 )->dict: # the report.json content
     "Train, hold out the second-largest dose, evaluate against baselines and write the report"
-    adata, keys, source = load_sciplex2(adata_path, n_cells, n_genes, seed, keys)
+    adata, keys, source = load_sciplex2(adata_path, n_cells, n_genes, seed, keys, backed)
     return run_experiment(adata, keys, source, out, 'sci-Plex2: CPA against baselines', epochs, seed, patience, progress, resume, **hparams)
