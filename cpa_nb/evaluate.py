@@ -175,7 +175,7 @@ def disentanglement_score(model:CPA, adata:ad.AnnData, split:str='test', split_k
     "Drug classifier balanced accuracy on the basal latent of a split's cells, and chance"
     key = split_key or model.splits['split_key']
     cells = adata if key is None else adata[adata.obs[key].astype(str) == split]
-    if cells.n_obs > max_cells: cells = cells[np.random.default_rng(seed).choice(cells.n_obs, max_cells, replace=False)]
+    if cells.n_obs > max_cells: cells = cells[np.sort(np.random.default_rng(seed).choice(cells.n_obs, max_cells, replace=False))]  # sorted: backed files read in order
     acc, chance = disentanglement(model.latent(cells).X, cells.obs[model.vocab.perturbation_key].astype(str))
     return {'drug': acc, 'drug_chance': chance}
 

@@ -19,7 +19,7 @@ from .module import CPAModule, gaussian_nll
 from .metrics import r2
 
 # %% auto #0
-__all__ = ['MAX_VALID_CELLS', 'CHECKPOINT', 'FORMAT', 'CPAParams', 'CPA', 'random_split']
+__all__ = ['MAX_VALID_CELLS', 'FORMAT', 'CHECKPOINT', 'CPAParams', 'CPA', 'random_split']
 
 # %% ../nbs/05_model.ipynb #47ba04fc
 @dataclass
@@ -261,6 +261,25 @@ def _sampling_weights(conditions:np.ndarray, balance:float):
     return torch.from_numpy(counts[inv].astype(np.float64) ** -balance)
 
 # %% ../nbs/05_model.ipynb #53845221
+def _atomic_write(path:Path, write):
+    "Write through `write(tmp_path)` then rename onto `path`"
+    tmp = path.with_name(f'.{path.name}.tmp{os.getpid()}')
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists(): tmp.unlink()
+
+FORMAT = 1  # of saved models (and checkpoints); bumped when the saved layout changes
+
+@patch
+def _config(self:CPA)->dict:
+    "Everything but the weights that a saved model or a checkpoint needs, as JSON-able data"
+    return dict(format=FORMAT, cpa_nb_version=__version__, vocab=self.vocab.to_dict(), params=asdict(self.params), dose_range=self.dose_range,
+                train_conditions=self.train_conditions, splits=self.splits, degs=self.degs,
+                history=self.history, epochs_trained=self.epochs_trained)
+
+# %% ../nbs/05_model.ipynb #c13c4f83
 CHECKPOINT = 'checkpoint.pt'
 
 @patch
@@ -292,7 +311,7 @@ def _load_checkpoint(self:CPA, path:Path, opts:dict, scheds:dict, gen:torch.Gene
     best_state = blob['best_state']
     return json.loads(blob['run']), None if best_state is None else {k: v.to(self.device) for k, v in best_state.items()}
 
-# %% ../nbs/05_model.ipynb #e7d58777
+# %% ../nbs/05_model.ipynb #db338040
 def _nonfinite(row:dict, module)->str|None:
     "Which training loss (or the weights) went NaN/inf, if any"
     for k in ('recon', 'adversary', 'penalty'):
@@ -372,7 +391,7 @@ def history_df(self:CPA)->pd.DataFrame:
     "Training history, one row per epoch"
     return pd.DataFrame(self.history)
 
-# %% ../nbs/05_model.ipynb #20ae208d
+# %% ../nbs/05_model.ipynb #58e00363
 @patch
 @torch.no_grad()
 def _encode_adata(self:CPA, adata, treated:bool, batch_size:int=4096):
@@ -404,24 +423,7 @@ def reconstruct(self:CPA, adata:ad.AnnData)->tuple:
     mean, var = zip(*(self.module.decode(z[i:i + 4096]) for i in range(0, len(z), 4096)))
     return torch.cat(mean).cpu().numpy(), torch.cat(var).cpu().numpy()
 
-# %% ../nbs/05_model.ipynb #b510d579
-def _atomic_write(path:Path, write):
-    "Write through `write(tmp_path)` then rename onto `path`"
-    tmp = path.with_name(f'.{path.name}.tmp{os.getpid()}')
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists(): tmp.unlink()
-
-FORMAT = 1  # of saved models; bumped when the saved layout changes
-
-@patch
-def _config(self:CPA)->dict:
-    return dict(format=FORMAT, cpa_nb_version=__version__, vocab=self.vocab.to_dict(), params=asdict(self.params), dose_range=self.dose_range,
-                train_conditions=self.train_conditions, splits=self.splits, degs=self.degs,
-                history=self.history, epochs_trained=self.epochs_trained)
-
+# %% ../nbs/05_model.ipynb #26630905
 @patch
 def save(self:CPA, path:str|Path):
     "Save weights and configuration into directory `path`"

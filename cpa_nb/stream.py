@@ -117,7 +117,7 @@ def _rank_chunks(cells:np.ndarray, chunk_size:int, rng_shared, rank:int, world:i
     return [chunks[i][rank::world] for i in order]  # fewer chunks than ranks: share every chunk's cells
 
 def stream_batches(source:RowSource, # where the rows come from
-                   cells:np.ndarray, # the rows to train on, sorted
+                   cells:np.ndarray, # the rows to train on
                    batch_size:int, # cells per minibatch (per process)
                    n_batches:int, # minibatches to yield
                    seed:int, # the same on every process
@@ -127,11 +127,12 @@ def stream_batches(source:RowSource, # where the rows come from
                   ):
     "Yield (row indices, dense float32 minibatch) `n_batches` times"
     rng = np.random.default_rng([seed, rank])
-    chunks = _rank_chunks(np.asarray(cells), source.chunk_size, np.random.default_rng(seed), rank, world)
+    order = np.argsort(cells, kind='stable')  # file order, so that a chunk is one contiguous read
+    cells = np.asarray(cells)[order]
+    chunks = _rank_chunks(cells, source.chunk_size, np.random.default_rng(seed), rank, world)
     if weights is not None:
-        w = np.asarray(weights, dtype=np.float64)
-        pos = {c: i for i, c in enumerate(cells)}
-        wchunks = [w[[pos[c] for c in ch]] if len(ch) else np.zeros(0) for ch in chunks]
+        w = np.asarray(weights, dtype=np.float64)[order]
+        wchunks = [w[np.searchsorted(cells, ch)] for ch in chunks]
         totals = np.array([x.sum() for x in wchunks])
         draws = rng.multinomial(n_batches * batch_size, totals / totals.sum())
     carry_idx, carry_x, done = np.zeros(0, np.int64), None, 0
