@@ -63,8 +63,8 @@ def _check_finite(block, start:int, obs_names):
     else: bad = np.flatnonzero(~np.isfinite(block).all(1))
     if len(bad):
         names = [str(obs_names[start + i]) if obs_names is not None else f'row {start + i}' for i in bad[:3]]
-        raise ValueError(f"adata.X has NaN or infinite values in cell(s) {names} (rows {start}-{start + block.shape[0] - 1} checked so far); "
-                         "drop them or redo the normalisation")
+        raise ValueError(f"adata.X has NaN or infinite values in cell(s) {names} (found reading rows {start}-{start + block.shape[0] - 1}); "
+                         "drop them (adata = adata[np.isfinite(adata.X).all(1)] on data in memory) or redo the normalisation")
 
 # %% ../nbs/13_stream.ipynb #c9a09a4a
 @patch
