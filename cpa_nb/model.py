@@ -253,14 +253,14 @@ def _train_epoch(self:CPA, batches, D, C, opts:dict, autocast:bool=False, world:
     return {'recon': sums['recon'].item() / max(counts['recon'], 1), 'adversary': sums['adversary'].item() / max(counts['adversary'], 1),
             'penalty': sums['penalty'].item() / max(counts['adversary'], 1)}
 
-# %% ../nbs/05_model.ipynb #e28a3742
+# %% ../nbs/05_model.ipynb #eaa562eb
 def _sampling_weights(conditions:np.ndarray, balance:float):
     "Per-cell sampling weights (None for uniform sampling without replacement)"
     if balance == 0: return None
     _, inv, counts = np.unique(conditions, return_inverse=True, return_counts=True)
     return torch.from_numpy(counts[inv].astype(np.float64) ** -balance)
 
-# %% ../nbs/05_model.ipynb #53845221
+# %% ../nbs/05_model.ipynb #e7d58777
 def _atomic_write(path:Path, write):
     "Write through `write(tmp_path)` then rename onto `path`"
     tmp = path.with_name(f'.{path.name}.tmp{os.getpid()}')
@@ -279,7 +279,7 @@ def _config(self:CPA)->dict:
                 train_conditions=self.train_conditions, splits=self.splits, degs=self.degs,
                 history=self.history, epochs_trained=self.epochs_trained)
 
-# %% ../nbs/05_model.ipynb #c13c4f83
+# %% ../nbs/05_model.ipynb #85feb41e
 CHECKPOINT = 'checkpoint.pt'
 
 @patch
@@ -311,7 +311,7 @@ def _load_checkpoint(self:CPA, path:Path, opts:dict, scheds:dict, gen:torch.Gene
     best_state = blob['best_state']
     return json.loads(blob['run']), None if best_state is None else {k: v.to(self.device) for k, v in best_state.items()}
 
-# %% ../nbs/05_model.ipynb #db338040
+# %% ../nbs/05_model.ipynb #cb7f6336
 def _nonfinite(row:dict, module)->str|None:
     "Which training loss (or the weights) went NaN/inf, if any"
     for k in ('recon', 'adversary', 'penalty'):
@@ -391,7 +391,7 @@ def history_df(self:CPA)->pd.DataFrame:
     "Training history, one row per epoch"
     return pd.DataFrame(self.history)
 
-# %% ../nbs/05_model.ipynb #58e00363
+# %% ../nbs/05_model.ipynb #5b3c7b92
 @patch
 @torch.no_grad()
 def _encode_adata(self:CPA, adata, treated:bool, batch_size:int=4096):
@@ -423,7 +423,7 @@ def reconstruct(self:CPA, adata:ad.AnnData)->tuple:
     mean, var = zip(*(self.module.decode(z[i:i + 4096]) for i in range(0, len(z), 4096)))
     return torch.cat(mean).cpu().numpy(), torch.cat(var).cpu().numpy()
 
-# %% ../nbs/05_model.ipynb #26630905
+# %% ../nbs/05_model.ipynb #8d17dcc7
 @patch
 def save(self:CPA, path:str|Path):
     "Save weights and configuration into directory `path`"
