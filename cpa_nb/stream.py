@@ -74,10 +74,9 @@ def rows(self:RowSource, idx, # row indices, any order, repeats allowed
     "The rows `idx` of X, read chunk by chunk"
     idx = np.asarray(idx, dtype=np.int64)
     uniq = np.unique(idx)
-    parts = []
-    for c in np.unique(uniq // self.chunk_size):
-        sel = uniq[(uniq // self.chunk_size) == c]
-        parts.append(self.read(int(sel[0]), int(sel[-1]) + 1)[sel - sel[0]])
+    chunk_of = uniq // self.chunk_size
+    parts = [self.read(int(sel[0]), int(sel[-1]) + 1)[sel - sel[0]]
+             for sel in np.split(uniq, np.flatnonzero(np.diff(chunk_of)) + 1) if len(sel)]
     if not parts: block = sp.csr_matrix((0, self.shape[1]), dtype=np.float32) if self.sparse else np.zeros((0, self.shape[1]), np.float32)
     else: block = sp.vstack(parts, format='csr') if self.sparse else np.concatenate(parts)
     block = block[np.searchsorted(uniq, idx)]
