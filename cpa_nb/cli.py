@@ -14,6 +14,7 @@ def _common(s):
     s.add_argument('--epochs', type=int, default=150, help='maximum training epochs (default: %(default)s)')
     s.add_argument('--seed', type=int, default=0, help='seed of simulation, split and training (default: %(default)s)')
     s.add_argument('--patience', type=int, default=20, help='early-stopping patience in epochs (default: %(default)s)')
+    s.add_argument('--min-epoch-cells', type=int, help='cells drawn per epoch at least: a small data set makes several passes per epoch (default: 20000)')
     s.add_argument('--device', default='cpu', help="'cpu', 'cuda' or 'auto' (default: %(default)s)")
     s.add_argument('--resume', action='store_true', help='continue an interrupted run from OUT/checkpoint')
     s.add_argument('--backed', action='store_true', help='keep X of --adata on disk and stream it (data larger than memory)')
@@ -67,6 +68,7 @@ def main(argv:list|None=None)->int:
     init_distributed()  # joins the process group when launched by torchrun; nothing otherwise
     common = dict(epochs=args.epochs, seed=args.seed, patience=args.patience, progress=not args.no_progress, resume=args.resume,
                   device=args.device, backed=args.backed)
+    if args.min_epoch_cells is not None: common['min_epoch_cells'] = args.min_epoch_cells
     try:
         if args.command == 'sciplex2':
             keys = dict(perturbation_key=args.perturbation_key, dose_key=args.dose_key, covariate_keys=args.covariate_keys,

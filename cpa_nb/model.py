@@ -19,9 +19,11 @@ from .module import CPAModule, gaussian_nll
 from .metrics import r2
 
 # %% auto #0
-__all__ = ['MAX_VALID_CELLS', 'FORMAT', 'CHECKPOINT', 'CPAParams', 'CPA', 'random_split']
+__all__ = ['MIN_EPOCH_CELLS', 'MAX_VALID_CELLS', 'FORMAT', 'CHECKPOINT', 'CPAParams', 'CPA', 'random_split']
 
 # %% ../nbs/05_model.ipynb #47ba04fc
+MIN_EPOCH_CELLS = 20_000  # default of `CPAParams.min_epoch_cells`: an epoch of a small data set is several passes (see `_epoch_draws`)
+
 @dataclass
 class CPAParams:
     "CPA hyperparameters"
@@ -30,6 +32,7 @@ class CPAParams:
     n_layers:int=2 # hidden layers of encoder and decoder
     adv_hidden_dim:int=64 # width of the adversaries' layers
     adv_layers:int=2 # hidden layers of the adversaries
+    skip:bool=True # a linear path from latent to mean beside the decoder's MLP (see `CPAModule`)
     doser:str='hill' # dose encoder: 'hill', 'logsigm', 'sigm', 'linear' or 'mlp'
     lr:float=3e-3 # learning rate of encoder, decoder and embeddings
     doser_lr:float=4e-4 # learning rate of the doser (a fast doser saturates the dose curve early)
@@ -41,6 +44,7 @@ class CPAParams:
     penalty_adv:float=1. # weight of the adversaries' gradient penalty
     adversary_steps:int=3 # of every this many minibatches, one updates the autoencoder, the rest the adversaries
     batch_size:int=256 # cells per minibatch
+    min_epoch_cells:int=MIN_EPOCH_CELLS # cells drawn per epoch at least (small data sets: several passes per epoch)
     balance:float=0.5 # minibatch sampling weight of a cell ∝ (cells in its condition)^-balance; 0 = uniform, as the original CPA
     lr_step:int=50 # epochs between learning-rate decays
     lr_gamma:float=0.5 # factor of each decay
@@ -94,7 +98,7 @@ class CPA:
         torch.manual_seed(params.seed)
         self.module = CPAModule(len(vocab.genes), len(vocab.drugs), [len(vocab.covariates[k]) for k in vocab.covariate_keys],
                                 make_doser(params.doser, torch.tensor(dose_range)), params.latent_dim, params.hidden_dim,
-                                params.n_layers, params.adv_hidden_dim, params.adv_layers).to(self.device)
+                                params.n_layers, params.adv_hidden_dim, params.adv_layers, params.skip).to(self.device)
         self.history, self.epochs_trained, self.data = [], 0, None
 
     def __repr__(self):
@@ -253,14 +257,23 @@ def _train_epoch(self:CPA, batches, D, C, opts:dict, autocast:bool=False, world:
     return {'recon': sums['recon'].item() / max(counts['recon'], 1), 'adversary': sums['adversary'].item() / max(counts['adversary'], 1),
             'penalty': sums['penalty'].item() / max(counts['adversary'], 1)}
 
-# %% ../nbs/05_model.ipynb #eaa562eb
+# %% ../nbs/05_model.ipynb #53845221
+def _epoch_draws(n:int, # training cells
+                 n_draws:int, # cells this epoch draws (at least n)
+                 weights:torch.Tensor|None, # sampling weights, or None: each cell once per pass
+                 gen:torch.Generator)->torch.Tensor: # positions in 0..n-1
+    "Positions of the cells of one epoch: `n_draws` weighted draws, or shuffled passes over all `n` (the last one cut short)"
+    if weights is not None: return torch.multinomial(weights, n_draws, True, generator=gen)
+    return torch.cat([torch.randperm(n, generator=gen) for _ in range(-(-n_draws // n))])[:n_draws]
+
+# %% ../nbs/05_model.ipynb #e7d58777
 def _sampling_weights(conditions:np.ndarray, balance:float):
     "Per-cell sampling weights (None for uniform sampling without replacement)"
     if balance == 0: return None
     _, inv, counts = np.unique(conditions, return_inverse=True, return_counts=True)
     return torch.from_numpy(counts[inv].astype(np.float64) ** -balance)
 
-# %% ../nbs/05_model.ipynb #e7d58777
+# %% ../nbs/05_model.ipynb #db338040
 def _atomic_write(path:Path, write):
     "Write through `write(tmp_path)` then rename onto `path`"
     tmp = path.with_name(f'.{path.name}.tmp{os.getpid()}')
@@ -279,7 +292,7 @@ def _config(self:CPA)->dict:
                 train_conditions=self.train_conditions, splits=self.splits, degs=self.degs,
                 history=self.history, epochs_trained=self.epochs_trained)
 
-# %% ../nbs/05_model.ipynb #85feb41e
+# %% ../nbs/05_model.ipynb #72c1b858
 CHECKPOINT = 'checkpoint.pt'
 
 @patch
@@ -311,7 +324,7 @@ def _load_checkpoint(self:CPA, path:Path, opts:dict, scheds:dict, gen:torch.Gene
     best_state = blob['best_state']
     return json.loads(blob['run']), None if best_state is None else {k: v.to(self.device) for k, v in best_state.items()}
 
-# %% ../nbs/05_model.ipynb #cb7f6336
+# %% ../nbs/05_model.ipynb #8c991439
 def _nonfinite(row:dict, module)->str|None:
     "Which training loss (or the weights) went NaN/inf, if any"
     for k in ('recon', 'adversary', 'penalty'):
@@ -345,6 +358,7 @@ def fit(self:CPA, max_epochs:int=100, # epochs to run at most
         for sub in (self.module.encoder, self.module.decoder, self.module.mean_head, self.module.var_head): sub.compile()
     gen = torch.Generator().manual_seed(p.seed + self.epochs_trained)
     weights = _sampling_weights(data.conditions[train.numpy()], p.balance)
+    n_draws = max(len(train), p.min_epoch_cells)
     run, best_state = dict(best=-np.inf, bad=0, end=self.epochs_trained + max_epochs), None
     ckpt = None if checkpoint_dir is None else Path(checkpoint_dir)
     if resume and (ckpt / CHECKPOINT).exists(): run, best_state = self._load_checkpoint(ckpt, opts, scheds, gen)
@@ -356,10 +370,10 @@ def fit(self:CPA, max_epochs:int=100, # epochs to run at most
         if data.streamed:
             seed = int(torch.randint(2**62, (1,), generator=gen))
             batches = ((i.to(self.device), x.to(self.device, non_blocking=True)) for i, x in
-                       stream_batches(data.X, train.numpy(), p.batch_size // world, max(1, len(train) // p.batch_size), seed,
+                       stream_batches(data.X, train.numpy(), p.batch_size // world, max(1, n_draws // p.batch_size), seed,
                                       None if weights is None else weights.numpy(), window, rank, world))
         else:
-            pick = torch.randperm(len(train), generator=gen) if weights is None else torch.multinomial(weights, len(train), True, generator=gen)
+            pick = _epoch_draws(len(train), n_draws, weights, gen)
             batches = _memory_batches(X, train[pick].to(self.device), p.batch_size, rank, world)
         row = self._train_epoch(batches, D, C, opts, autocast, world)
         failed = _nonfinite(row, self.module)
@@ -371,7 +385,8 @@ def fit(self:CPA, max_epochs:int=100, # epochs to run at most
             break
         for s in scheds.values(): s.step()
         row.update(epoch=self.epochs_trained, seconds=time.perf_counter() - t0)
-        row['cells_per_second'] = len(train) / row['seconds']
+        row['cells'] = n_draws
+        row['cells_per_second'] = n_draws / row['seconds']
         self.epochs_trained += 1
         if (self.epochs_trained % eval_every == 0) or self.epochs_trained == run['end']:
             score = self.validation_score() if rank == 0 else None
@@ -391,7 +406,7 @@ def history_df(self:CPA)->pd.DataFrame:
     "Training history, one row per epoch"
     return pd.DataFrame(self.history)
 
-# %% ../nbs/05_model.ipynb #5b3c7b92
+# %% ../nbs/05_model.ipynb #276e59d8
 @patch
 @torch.no_grad()
 def _encode_adata(self:CPA, adata, treated:bool, batch_size:int=4096):
@@ -423,7 +438,7 @@ def reconstruct(self:CPA, adata:ad.AnnData)->tuple:
     mean, var = zip(*(self.module.decode(z[i:i + 4096]) for i in range(0, len(z), 4096)))
     return torch.cat(mean).cpu().numpy(), torch.cat(var).cpu().numpy()
 
-# %% ../nbs/05_model.ipynb #8d17dcc7
+# %% ../nbs/05_model.ipynb #4e53fb13
 @patch
 def save(self:CPA, path:str|Path):
     "Save weights and configuration into directory `path`"
@@ -452,7 +467,8 @@ def load(cls:CPA, path:str|Path, device:str='cpu')->CPA:
         raise ValueError(f"{f} was saved in model format {cfg.get('format')} by cpa_nb {cfg.get('cpa_nb_version', '(unknown)')}; this cpa_nb "
                          f"({__version__}) reads format {FORMAT}: load it with the version that saved it")
     self = cls.__new__(cls)
-    self._setup(Vocab(**cfg['vocab']), CPAParams(**cfg['params']), cfg['dose_range'], cfg['train_conditions'], cfg['splits'], device)
+    params = CPAParams(**{'skip': False, **cfg['params']})  # models saved before the decoder's skip path existed have none
+    self._setup(Vocab(**cfg['vocab']), params, cfg['dose_range'], cfg['train_conditions'], cfg['splits'], device)
     self.module.load_state_dict(blob['state_dict'])
     self.degs, self.history, self.epochs_trained = cfg['degs'], cfg['history'], cfg['epochs_trained']
     return self

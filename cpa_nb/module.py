@@ -33,11 +33,14 @@ class CPAModule(nn.Module):
                  n_layers:int=2, # hidden layers of encoder and decoder
                  adv_hidden_dim:int=64, # width of the adversaries' layers
                  adv_layers:int=2, # hidden layers of the adversaries
+                 skip:bool=False, # add a linear path from latent to mean
                 ):
         super().__init__()
         self.encoder = mlp([n_genes] + [hidden_dim] * n_layers + [latent_dim])
         self.decoder = mlp([latent_dim] + [hidden_dim] * n_layers, last_linear=False)
         self.mean_head, self.var_head = nn.Linear(hidden_dim, n_genes), nn.Linear(hidden_dim, n_genes)
+        self.skip = nn.Linear(latent_dim, n_genes, bias=False) if skip else None
+        if skip: nn.init.zeros_(self.skip.weight)  # a random linear path would only add noise to the initial means
         self.drug_embedding = nn.Embedding(n_drugs, latent_dim)
         self.covariate_embeddings = nn.ModuleList(nn.Embedding(n, latent_dim) for n in covariate_sizes)
         self.doser = doser
@@ -61,7 +64,8 @@ def attribute_latent(self:CPAModule, doses, covariates):
 def decode(self:CPAModule, z):
     "Mean and variance per gene of latent `z`"
     h = self.decoder(z)
-    return self.mean_head(h), F.softplus(self.var_head(h)) + 1e-4
+    mean = self.mean_head(h) if self.skip is None else self.mean_head(h) + self.skip(z)
+    return mean, F.softplus(self.var_head(h)) + 1e-4
 
 @patch
 def forward(self:CPAModule, x, doses, covariates):
@@ -70,7 +74,7 @@ def forward(self:CPAModule, x, doses, covariates):
     mean, var = self.decode(basal + self.attribute_latent(doses, covariates))
     return basal, mean, var
 
-# %% ../nbs/04_module.ipynb #f29d53ca
+# %% ../nbs/04_module.ipynb #67e49f61
 def gaussian_nll(x, mean, var):
     "Gaussian negative log-likelihood, mean over cells and genes"
     return F.gaussian_nll_loss(mean, x, var, reduction='mean')

@@ -73,13 +73,16 @@ def _finite(x):
     if isinstance(x, np.integer): return int(x)
     return x
 
+def _training_rate(history:list)->float:
+    "Cells per second over the training epochs (validation not counted)"
+    return sum(r['cells'] for r in history) / max(sum(r['seconds'] for r in history), 1e-9)
+
 def report_json(adata, source:str, model:CPA, seconds:float, records:list, disentanglement:dict, spearman:float)->dict:
     "The report in its documented JSON shape"
-    n_train = int(model.data.splits[model.splits['train_split']].sum()) if model.data is not None else 0
     conditions = [{k: r[k] for k in ('condition', 'drug', 'dose', 'split', 'n_cells', 'cpa', 'baselines', 'truth', 'uncertainty')} for r in records]
     return _finite({'dataset': {'n_cells': int(adata.n_obs), 'n_genes': int(adata.n_vars), 'source': source},
                     'train': {'epochs': int(model.epochs_trained), 'seconds': float(seconds),
-                              'cells_per_second': n_train * model.epochs_trained / max(seconds, 1e-9)},
+                              'cells_per_second': _training_rate(model.history)},
                     'conditions': conditions, 'disentanglement': disentanglement, 'uncertainty_error_spearman': spearman})
 
 # %% ../nbs/10_sciplex2.ipynb #379608af

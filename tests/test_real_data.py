@@ -11,7 +11,7 @@ import cpa_nb.predict  # noqa: F401
 def test_kang_no_dose_key_sparse_x(shared_file, read_h5ad):
     kang = read_h5ad(shared_file('kang2018_ifnb_pbmc.h5ad'))
     kang = kang[:, :800].copy()
-    model = CPA(kang, 'condition', None, ['cell_type'], control='control', latent_dim=16, hidden_dim=64)
+    model = CPA(kang, 'condition', None, ['cell_type'], control='control', latent_dim=16, hidden_dim=64, min_epoch_cells=0)
     assert model.vocab.drugs == ['stimulated']
     assert len(model.vocab.covariates['cell_type']) == 7
     assert 'CD4T_stimulated_1' in model.degs and len(model.degs['CD4T_stimulated_1']) == 50
@@ -25,7 +25,7 @@ def test_kang_no_dose_key_sparse_x(shared_file, read_h5ad):
 
 def test_norman_combinations(shared_file, read_h5ad):
     nm = read_h5ad(shared_file('norman2019_mcfaline2023_subset.h5ad'))
-    model = CPA(nm, 'condition', 'dose', ['cell_type'], control='control', latent_dim=16, hidden_dim=64)
+    model = CPA(nm, 'condition', 'dose', ['cell_type'], control='control', latent_dim=16, hidden_dim=64, min_epoch_cells=0)
     combos = [c for c in nm.obs.condition.unique() if '+' in c]
     assert combos and all(g in model.vocab.drugs for c in combos for g in c.split('+'))
     model.fit(max_epochs=2, progress=False)
@@ -44,7 +44,7 @@ def _evaluate_cli(*args):
     import subprocess, sys
     from pathlib import Path
     cli = str(Path(sys.executable).parent / 'cpa_nb')
-    return subprocess.run([cli, 'evaluate', *args, '--epochs', '2', '--no-progress'], capture_output=True, text=True, timeout=900)
+    return subprocess.run([cli, 'evaluate', *args, '--epochs', '2', '--min-epoch-cells', '0', '--no-progress'], capture_output=True, text=True, timeout=900)
 
 
 def test_kang_held_out_cell_type_with_the_evaluate_command(shared_file, tmp_path):
@@ -72,7 +72,7 @@ def test_norman_held_out_doubles_and_a_kinase_in_one_line(shared_file, read_h5ad
     singles = set(nm.obs.condition[nm.obs.cell_type == 'k562'])
     assert all(set(d.split('+')) <= singles for d in NORMAN_DOUBLES)  # their singles are trained on
     query = f"condition in {NORMAN_DOUBLES} or (condition == 'SGK1' and cell_type == 'A172')"
-    rep = run_evaluate(nm.copy(), tmp_path, 'condition', 'dose', ['cell_type'], 'control', ood=query, epochs=2, progress=False)
+    rep = run_evaluate(nm.copy(), tmp_path, 'condition', 'dose', ['cell_type'], 'control', ood=query, epochs=2, progress=False, min_epoch_cells=0)
     ood = {c['condition']: c for c in rep['conditions'] if c['split'] == 'ood'}
     assert set(ood) == {f'k562_{d}_1+1' for d in NORMAN_DOUBLES} | {'A172_SGK1_1'}
     assert all(c['baselines']['additive'] is not None for c in ood.values())  # Δa + Δb, or SGK1's shift in T98G and U87MG
@@ -92,7 +92,7 @@ def test_cpa_format_sciplex2_file_runs_the_main_job(tmp_path):
     sim.uns['rank_genes_groups_cov'] = {n: np.asarray(sim.var_names[::-1][:50]) for n in names.unique() if 'Vehicle' not in n}
     path = tmp_path / 'GSM_new.h5ad'; sim.write_h5ad(path)
     cli = str(Path(sys.executable).parent / 'cpa_nb')
-    r = subprocess.run([cli, 'sciplex2', '--adata', str(path), '--out', str(tmp_path / 'out'), '--epochs', '2', '--no-progress'],
+    r = subprocess.run([cli, 'sciplex2', '--adata', str(path), '--out', str(tmp_path / 'out'), '--epochs', '2', '--min-epoch-cells', '0', '--no-progress'],
                        capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stderr
     rep = json.loads((tmp_path / 'out' / 'report.json').read_text())

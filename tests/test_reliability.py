@@ -33,7 +33,7 @@ from cpa_nb.simulate import simulate_sciplex2
 from cpa_nb.model import CPA
 ckpt, out, resume = sys.argv[1], sys.argv[2], sys.argv[3] == '1'
 sim = simulate_sciplex2(n_cells=3000, n_genes=200, n_truth_cells=20, seed=1)
-model = CPA(sim, 'condition', 'dose_val', ['cell_type'], control='Vehicle', split_key='split', latent_dim=16, hidden_dim=64)
+model = CPA(sim, 'condition', 'dose_val', ['cell_type'], control='Vehicle', split_key='split', latent_dim=16, hidden_dim=64, min_epoch_cells=0)
 model.fit(max_epochs=12, patience=None, progress=False, checkpoint_dir=ckpt, resume=resume)
 torch.save(model.module.state_dict(), out)
 '''
