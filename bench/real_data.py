@@ -58,7 +58,7 @@ def main():
     print('\nMean R2 of the change from control on the top-50 DEGs, per dataset (over held-out conditions and seeds):')
     cols = [c for c in df.columns if c.endswith('_r2_delta_deg')]
     print(df.groupby('dataset')[cols].mean().round(3).to_string())
-    df['kind'] = np.where(df.condition.str.contains(r'\+'), 'double', np.where(df.dataset == 'kang', 'cell type', 'kinase'))
+    df['kind'] = np.where(df.dataset == 'kang', 'cell type', np.where(df.condition.str.contains(r'\+'), 'double', 'kinase'))
     df['cpa_beats_additive'] = df.cpa_r2_delta_deg >= df.additive_r2_delta_deg
     print('\nCPA >= additive baseline (R2-delta, DEGs):')
     print(df.groupby(['dataset', 'kind']).cpa_beats_additive.agg(['sum', 'count']).to_string())
