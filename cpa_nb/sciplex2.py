@@ -75,7 +75,7 @@ def _finite(x):
 
 def _training_rate(history:list)->float:
     "Cells per second over the training epochs (validation not counted)"
-    return sum(r['cells'] for r in history) / max(sum(r['seconds'] for r in history), 1e-9)
+    return sum(r['cells_per_second'] * r['seconds'] for r in history) / max(sum(r['seconds'] for r in history), 1e-9)
 
 def report_json(adata, source:str, model:CPA, seconds:float, records:list, disentanglement:dict, spearman:float)->dict:
     "The report in its documented JSON shape"
