@@ -385,7 +385,6 @@ def fit(self:CPA, max_epochs:int=100, # epochs to run at most
             break
         for s in scheds.values(): s.step()
         row.update(epoch=self.epochs_trained, seconds=time.perf_counter() - t0)
-        row['cells'] = n_draws
         row['cells_per_second'] = n_draws / row['seconds']
         self.epochs_trained += 1
         if (self.epochs_trained % eval_every == 0) or self.epochs_trained == run['end']:
