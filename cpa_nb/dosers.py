@@ -4,10 +4,10 @@
 
 # %% ../nbs/03_dosers.ipynb #8aae273e
 from __future__ import annotations
-import math, torch, torch.nn as nn
+import math, numpy as np, torch, torch.nn as nn
 
 # %% auto #0
-__all__ = ['DOSERS', 'LinearDoser', 'SigmDoser', 'LogSigmDoser', 'MLPDoser', 'HillDoser', 'make_doser']
+__all__ = ['DOSERS', 'LinearDoser', 'SigmDoser', 'LogSigmDoser', 'MLPDoser', 'HillDoser', 'fit_hill', 'start_hill', 'make_doser']
 
 # %% ../nbs/03_dosers.ipynb #dde69dcc
 class LinearDoser(nn.Module):
@@ -60,6 +60,40 @@ class HillDoser(nn.Module):
         return torch.where(pos, torch.sigmoid(z), torch.zeros_like(z))
 
 # %% ../nbs/03_dosers.ipynb #0963d084
+def fit_hill(doses, # positive doses, at least 3 distinct ones
+             response, # a number per dose: the size of the mean response
+             weights=None, # per dose, e.g. its number of cells (default: equal)
+            )->tuple: # (ln K, ln h), or None when no rising curve fits
+    "Least-squares fit of response ≈ A·σ(h·(ln d − ln K)) + c with A > 0, c ≥ 0, on a grid of (ln K, h)"
+    d, r = np.asarray(doses, float), np.asarray(response, float)
+    w = np.ones_like(r) if weights is None else np.asarray(weights, float)
+    if len(np.unique(d)) < 3 or (d <= 0).any(): raise ValueError(f"fit_hill needs positive doses, at least 3 distinct ones; got {d.tolist()}")
+    ld = np.log(d)
+    log_k = np.linspace(ld.min() - 3, ld.max() + 3, 181)
+    h = np.exp(np.linspace(np.log(0.25), np.log(6.), 61))
+    S = 1 / (1 + np.exp(-h[None, :, None] * (ld - log_k[:, None, None])))  # K x h x doses
+    # at every grid point, the weighted least-squares amplitude A and offset c in closed form
+    sw, s1, r1 = w.sum(), (w * S).sum(-1), (w * r).sum()
+    ss, sr = (w * S * S).sum(-1), (w * S * r).sum(-1)
+    det = np.maximum(ss * sw - s1 ** 2, 1e-12)
+    A, c = (sr * sw - s1 * r1) / det, (ss * r1 - s1 * sr) / det
+    floorless = c < 0  # the offset is a noise floor: where it would be negative, fit without it
+    A, c = np.where(floorless, sr / np.maximum(ss, 1e-12), A), np.where(floorless, 0., c)
+    sse = np.where(A > 0, (w * (r - A[..., None] * S - c[..., None]) ** 2).sum(-1), np.inf)
+    if not np.isfinite(sse).any(): return None
+    i, j = np.unravel_index(np.argmin(sse), sse.shape)
+    return float(log_k[i]), float(np.log(h[j]))
+
+# %% ../nbs/03_dosers.ipynb #96c8058d
+@torch.no_grad()
+def start_hill(doser:HillDoser, # the doser to move
+               fits:list, # per drug: (ln K, ln h) from `fit_hill`, or None to keep its start
+              ):
+    "Start a Hill doser's curves at fitted ones"
+    for j, fit in enumerate(fits):
+        if fit is not None: doser.log_k[j], doser.log_h[j] = fit
+
+# %% ../nbs/03_dosers.ipynb #e2736b1e
 DOSERS = {'hill': HillDoser, 'logsigm': LogSigmDoser, 'sigm': SigmDoser, 'linear': LinearDoser, 'mlp': MLPDoser}
 
 def make_doser(kind:str, # one of DOSERS: 'hill', 'logsigm', 'sigm', 'linear', 'mlp'

@@ -14,7 +14,7 @@ from . import __version__
 from .data import Vocab, CPAData, check_adata, encode_obs, rank_genes_groups_cov, _at_most
 from .stream import RowSource, stream_batches
 from .distributed import rank_world, all_reduce_mean_, broadcast_, broadcast_object
-from .dosers import make_doser, DOSERS
+from .dosers import make_doser, DOSERS, fit_hill, start_hill
 from .module import CPAModule, gaussian_nll
 from .metrics import r2
 
@@ -34,6 +34,7 @@ class CPAParams:
     adv_layers:int=2 # hidden layers of the adversaries
     skip:bool=True # a linear path from latent to mean beside the decoder's MLP (see `CPAModule`)
     doser:str='hill' # dose encoder: 'hill', 'logsigm', 'sigm', 'linear' or 'mlp'
+    doser_init:str='data' # where the Hill doser's curves start: 'data' (fitted to the training cells' dose responses) or 'middle' (half-way at the middle of the dose range, slope 1)
     lr:float=3e-3 # learning rate of encoder, decoder and embeddings
     doser_lr:float=4e-4 # learning rate of the doser (a fast doser saturates the dose curve early)
     adv_lr:float=1e-3 # learning rate of the adversaries
@@ -58,6 +59,7 @@ class CPAParams:
         if bad: raise TypeError(f"unknown hyperparameter(s) {bad}; known: {sorted(known)}")
         p = cls(**kwargs)
         if p.doser not in DOSERS: raise ValueError(f"unknown doser {p.doser!r}; choose one of {list(DOSERS)}")
+        if p.doser_init not in ('data', 'middle'): raise ValueError(f"unknown doser_init {p.doser_init!r}; choose 'data' or 'middle'")
         if p.adversary_steps < 2: raise ValueError(f"adversary_steps={p.adversary_steps}; it must be >= 2 (one autoencoder step, at least one adversary step)")
         return p
 
@@ -88,6 +90,8 @@ class CPA:
         self._setup(vocab, params, _dose_range(data.doses[train], vocab.drugs),
                     _condition_table(adata.obs[train], vocab, data.conditions[train]),
                     dict(split_key=split_key, train_split=train_split, valid_split=valid_split), device)
+        if params.doser == 'hill' and params.doser_init == 'data':
+            start_hill(self.module.doser, [None if r is None else fit_hill(*r) for r in _dose_responses(data, train)])
         self.data = data
 
     def _setup(self, vocab, params, dose_range, train_conditions, splits, device):
@@ -132,7 +136,39 @@ def _condition_table(obs:pd.DataFrame, vocab:Vocab, names:np.ndarray)->list:
                          covariates={k: r[k] for k in vocab.covariate_keys}, n_cells=len(g)))
     return recs
 
-# %% ../nbs/05_model.ipynb #a93eaa46
+# %% ../nbs/05_model.ipynb #c587b337
+def _dose_responses(data:CPAData, train:np.ndarray)->list:
+    "Per drug: (doses, response size, cells) from its single-drug training cells, or None with fewer than 3 doses"
+    D, C = data.doses.numpy(), data.covariates.numpy()
+    n_drugs = (D > 0).sum(1)
+    single = train & (n_drugs == 1)
+    fits = [j for j in range(D.shape[1]) if len(np.unique(D[single & (D[:, j] > 0), j])) >= 3]
+    if not fits: return [None] * D.shape[1]
+    covs, cov_of = np.unique(C, axis=0, return_inverse=True)
+    cov_of = cov_of.reshape(-1)
+    groups = np.where(train & (n_drugs == 0), cov_of, -1)  # controls: one group per covariate combination
+    keys = {}
+    for i in np.flatnonzero(single & (D[:, fits] > 0).any(1)):  # a group per (drug, dose, covariates)
+        j = int(np.flatnonzero(D[i])[0])
+        groups[i] = keys.setdefault((j, float(D[i, j]), int(cov_of[i])), len(covs) + len(keys))
+    means, _, counts = data.moments(groups, len(covs) + len(keys))
+    out = []
+    for j in range(D.shape[1]):
+        shift = {}  # dose -> (sum of cells x shift, cells)
+        for (jj, dose, c), g in keys.items():
+            if jj != j or counts[c] < 3: continue
+            s, n = shift.get(dose, (0., 0))
+            shift[dose] = (s + counts[g] * (means[g].astype(np.float64) - means[c]), n + counts[g])
+        if len(shift) < 3: out.append(None); continue
+        doses = np.array(sorted(shift))
+        cells = np.array([shift[d][1] for d in doses])
+        R = np.stack([shift[d][0] / shift[d][1] for d in doses])
+        direction = np.linalg.svd(R * np.sqrt(cells)[:, None], full_matrices=False)[2][0]
+        size = R @ direction
+        out.append((doses, size if size[-1] >= 0 else -size, cells))
+    return out
+
+# %% ../nbs/05_model.ipynb #294543a5
 @patch
 @torch.no_grad()
 def condition_means(self:CPA, X:torch.Tensor, # source cells x genes
@@ -151,7 +187,7 @@ def condition_means(self:CPA, X:torch.Tensor, # source cells x genes
         means.append(torch.cat(m).mean(0)); variances.append(torch.cat(v).mean(0))
     return torch.stack(means).cpu(), torch.stack(variances).cpu()
 
-# %% ../nbs/05_model.ipynb #6f0f199e
+# %% ../nbs/05_model.ipynb #e28a3742
 def _covariate_rows(data:CPAData, names:np.ndarray)->tuple:
     "Doses and covariate indices of the first cell of every condition in `names`"
     first = [int(np.flatnonzero(data.conditions == n)[0]) for n in names]
@@ -193,7 +229,7 @@ def validation_score(self:CPA, split:str|None=None)->float|None:
             pred_d.append((p - src.mean(0))[g])
     return r2(torch.cat(real_d), torch.cat(pred_d))
 
-# %% ../nbs/05_model.ipynb #81297895
+# %% ../nbs/05_model.ipynb #53845221
 def _adam(params:list, lr:float, weight_decay:float)->torch.optim.Adam:
     "Adam, fused into one kernel per step where this torch and device allow it (far less per-step overhead)"
     try: return torch.optim.Adam(params, lr=lr, weight_decay=weight_decay, fused=True)
@@ -257,7 +293,7 @@ def _train_epoch(self:CPA, batches, D, C, opts:dict, autocast:bool=False, world:
     return {'recon': sums['recon'].item() / max(counts['recon'], 1), 'adversary': sums['adversary'].item() / max(counts['adversary'], 1),
             'penalty': sums['penalty'].item() / max(counts['adversary'], 1)}
 
-# %% ../nbs/05_model.ipynb #53845221
+# %% ../nbs/05_model.ipynb #db338040
 def _epoch_draws(n:int, # training cells
                  n_draws:int, # cells this epoch draws (at least n)
                  weights:torch.Tensor|None, # sampling weights, or None: each cell once per pass
@@ -266,14 +302,14 @@ def _epoch_draws(n:int, # training cells
     if weights is not None: return torch.multinomial(weights, n_draws, True, generator=gen)
     return torch.cat([torch.randperm(n, generator=gen) for _ in range(-(-n_draws // n))])[:n_draws]
 
-# %% ../nbs/05_model.ipynb #e7d58777
+# %% ../nbs/05_model.ipynb #cb7f6336
 def _sampling_weights(conditions:np.ndarray, balance:float):
     "Per-cell sampling weights (None for uniform sampling without replacement)"
     if balance == 0: return None
     _, inv, counts = np.unique(conditions, return_inverse=True, return_counts=True)
     return torch.from_numpy(counts[inv].astype(np.float64) ** -balance)
 
-# %% ../nbs/05_model.ipynb #db338040
+# %% ../nbs/05_model.ipynb #8c991439
 def _atomic_write(path:Path, write):
     "Write through `write(tmp_path)` then rename onto `path`"
     tmp = path.with_name(f'.{path.name}.tmp{os.getpid()}')
@@ -292,7 +328,7 @@ def _config(self:CPA)->dict:
                 train_conditions=self.train_conditions, splits=self.splits, degs=self.degs,
                 history=self.history, epochs_trained=self.epochs_trained)
 
-# %% ../nbs/05_model.ipynb #72c1b858
+# %% ../nbs/05_model.ipynb #58e00363
 CHECKPOINT = 'checkpoint.pt'
 
 @patch
@@ -324,7 +360,7 @@ def _load_checkpoint(self:CPA, path:Path, opts:dict, scheds:dict, gen:torch.Gene
     best_state = blob['best_state']
     return json.loads(blob['run']), None if best_state is None else {k: v.to(self.device) for k, v in best_state.items()}
 
-# %% ../nbs/05_model.ipynb #8c991439
+# %% ../nbs/05_model.ipynb #b510d579
 def _nonfinite(row:dict, module)->str|None:
     "Which training loss (or the weights) went NaN/inf, if any"
     for k in ('recon', 'adversary', 'penalty'):
@@ -405,7 +441,7 @@ def history_df(self:CPA)->pd.DataFrame:
     "Training history, one row per epoch"
     return pd.DataFrame(self.history)
 
-# %% ../nbs/05_model.ipynb #276e59d8
+# %% ../nbs/05_model.ipynb #18c51d5b
 @patch
 @torch.no_grad()
 def _encode_adata(self:CPA, adata, treated:bool, batch_size:int=4096):
@@ -437,7 +473,7 @@ def reconstruct(self:CPA, adata:ad.AnnData)->tuple:
     mean, var = zip(*(self.module.decode(z[i:i + 4096]) for i in range(0, len(z), 4096)))
     return torch.cat(mean).cpu().numpy(), torch.cat(var).cpu().numpy()
 
-# %% ../nbs/05_model.ipynb #4e53fb13
+# %% ../nbs/05_model.ipynb #04e58ef8
 @patch
 def save(self:CPA, path:str|Path):
     "Save weights and configuration into directory `path`"

@@ -75,10 +75,32 @@ def forward(self:CPAModule, x, doses, covariates):
     return basal, mean, var
 
 # %% ../nbs/04_module.ipynb #67e49f61
-def gaussian_nll(x, mean, var):
-    "Gaussian negative log-likelihood, mean over cells and genes"
-    return F.gaussian_nll_loss(mean, x, var, reduction='mean')
+class _GaussianNLL(torch.autograd.Function):
+    "The NLL with its gradient written out: a third of `F.gaussian_nll_loss`'s elementwise passes (and no validity check that reads `var` once more)"
+    @staticmethod
+    def forward(ctx, x, mean, var):
+        inv = var.reciprocal()
+        r = x - mean
+        a = r * inv  # residual / variance: both gradients are made from it
+        ctx.save_for_backward(a, inv)
+        return (var.log().sum() + torch.vdot(r.reshape(-1), a.reshape(-1))) * (0.5 / x.numel())
 
+    @staticmethod
+    def backward(ctx, g):
+        a, inv = ctx.saved_tensors
+        s = g / a.numel()
+        grad_mean = a * -s
+        grad_var = torch.addcmul(inv, a, a, value=-1).mul_(0.5 * s) if ctx.needs_input_grad[2] else None
+        return (-grad_mean if ctx.needs_input_grad[0] else None), grad_mean, grad_var
+
+def gaussian_nll(x, # observed expression
+                 mean, # predicted mean, same shape
+                 var, # predicted variance, same shape, positive (the decoder's is at least 1e-4)
+                ):
+    "Gaussian negative log-likelihood (without the constant), mean over cells and genes"
+    return _GaussianNLL.apply(x, mean, var)
+
+# %% ../nbs/04_module.ipynb #5be772d3
 @patch
 def adversary_loss(self:CPAModule, basal, doses, covariates, penalty:bool=False):
     "Adversaries' classification loss on the basal latent, and (with `penalty`) their gradient penalty"

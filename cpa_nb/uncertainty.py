@@ -63,12 +63,13 @@ def uncertainty(self:CPA, targets:pd.DataFrame, # target table (see `target_tabl
                )->pd.DataFrame: # columns cosine, euclidean, closest_cosine, closest_euclidean
     "Distance of each target's embedding to the nearest training condition"
     ref = self.reference_conditions(min_cells)
-    q, r = self.condition_embedding(targets), self.condition_embedding(ref)
+    # in float64: a saturated dose curve puts neighbouring doses ~1e-7 apart in cosine, below float32's resolution near 1
+    q, r = self.condition_embedding(targets).double(), self.condition_embedding(ref).double()
     cos = 1 - F.normalize(q, dim=1) @ F.normalize(r, dim=1).T
     euc = torch.cdist(q, r)
     names = np.asarray(ref.index)
     cos_min = cos.min(1).values.numpy()
-    cos_min[cos_min < 1e-6] = 0.  # float noise of an identical embedding
+    cos_min[cos_min < 1e-12] = 0.  # rounding of an identical embedding
     return pd.DataFrame({'cosine': cos_min, 'euclidean': euc.min(1).values.numpy(),
                          'closest_cosine': names[cos.argmin(1).numpy()], 'closest_euclidean': names[euc.argmin(1).numpy()]},
                         index=condition_names(targets, self.vocab))
