@@ -5,7 +5,8 @@ controls. Norman 2019 / McFaline-Figueroa 2023: hold out the double activations 
 kinase's knockdown in one glioblastoma line. Prints one row per held-out condition and a summary, and writes
 --json with all rows.
 
-Usage: .venv/bin/python bench/real_data.py [--seeds 0 1] [--epochs 200] [--threads 2] [--only kang|norman] [--json out.json]
+Usage: .venv/bin/python bench/real_data.py [--seeds 0 1] [--epochs 200] [--threads 2] [--only kang|norman] [--types CD4T NK]
+                                          [--hparams '{"reg_adv": 1}'] [--json out.json]
 """
 import argparse, json, sys, tempfile, time, warnings
 from pathlib import Path
@@ -41,6 +42,7 @@ def main():
     ap.add_argument('--seeds', type=int, nargs='+', default=[0, 1]); ap.add_argument('--epochs', type=int, default=200)
     ap.add_argument('--threads', type=int, default=2); ap.add_argument('--only', choices=['kang', 'norman'])
     ap.add_argument('--hparams', default='{}', help='CPAParams overrides as JSON'); ap.add_argument('--json')
+    ap.add_argument('--types', nargs='+', choices=KANG_TYPES, default=KANG_TYPES, help='Kang cell types to hold out (default: all)')
     args = ap.parse_args()
     torch.set_num_threads(args.threads); warnings.simplefilter('ignore')
     if not DATA.exists(): sys.exit(f'{DATA} is absent: this benchmark needs the shared real-data folder beside the checkout')
@@ -48,7 +50,7 @@ def main():
     for seed in args.seeds:
         if args.only in (None, 'kang'):
             kang = dict(perturbation_key='condition', dose_key=None, covariate_keys=['cell_type'], control='control')
-            for ct in KANG_TYPES:
+            for ct in args.types:
                 rows += run('kang', DATA / 'kang2018_ifnb_pbmc.h5ad', kang, f"cell_type == '{ct}' and condition == 'stimulated'", seed, args.epochs, hp)
         if args.only in (None, 'norman'):
             norman = dict(perturbation_key='condition', dose_key='dose', covariate_keys=['cell_type'], control='control')
