@@ -4,12 +4,19 @@
 
 # %% ../nbs/11_cli.ipynb #d41f983b
 from __future__ import annotations
-import argparse, sys
+import argparse, json, sys
 
 # %% auto #0
 __all__ = ['parser', 'main']
 
 # %% ../nbs/11_cli.ipynb #ebc652c5
+def _hparam(text:str)->tuple:
+    "'name=value' of `--set` -> (name, value), the value read as JSON where it is a number or true/false"
+    name, eq, value = text.partition('=')
+    if not eq or not name: raise argparse.ArgumentTypeError(f"--set {text!r}: write NAME=VALUE, e.g. --set reg_adv=20")
+    try: return name.strip(), json.loads(value)
+    except ValueError: return name.strip(), value
+
 def _common(s):
     s.add_argument('--epochs', type=int, default=150, help='maximum training epochs (default: %(default)s)')
     s.add_argument('--seed', type=int, default=0, help='seed of simulation, split and training (default: %(default)s)')
@@ -19,6 +26,8 @@ def _common(s):
     s.add_argument('--resume', action='store_true', help='continue an interrupted run from OUT/checkpoint')
     s.add_argument('--backed', action='store_true', help='keep X of --adata on disk and stream it (data larger than memory)')
     s.add_argument('--no-progress', action='store_true', help='no progress bar')
+    s.add_argument('--set', type=_hparam, action='append', default=[], metavar='NAME=VALUE',
+                   help='a CPA hyperparameter (a field of CPAParams), e.g. --set reg_adv=20 --set nll_beta=0.5')
 
 def parser()->argparse.ArgumentParser:
     "Argument parser of the `cpa_nb` command"
@@ -69,7 +78,10 @@ def main(argv:list|None=None)->int:
     common = dict(epochs=args.epochs, seed=args.seed, patience=args.patience, progress=not args.no_progress, resume=args.resume,
                   device=args.device, backed=args.backed)
     if args.min_epoch_cells is not None: common['min_epoch_cells'] = args.min_epoch_cells
+    common.update(args.set)
     try:
+        from cpa_nb.model import CPAParams
+        CPAParams.make(**dict(args.set))  # an unknown name or a bad value stops here, before anything is read or written
         if args.command == 'sciplex2':
             keys = dict(perturbation_key=args.perturbation_key, dose_key=args.dose_key, covariate_keys=args.covariate_keys,
                         control=args.control, split_key=args.split_key)

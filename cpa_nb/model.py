@@ -43,6 +43,7 @@ class CPAParams:
     adv_weight_decay:float=4e-7 # of the adversaries
     reg_adv:float=5. # weight of the adversary loss in the autoencoder's objective
     penalty_adv:float=1. # weight of the adversaries' gradient penalty
+    nll_beta:float=0. # β-NLL: each gene's NLL weighted by its variance**nll_beta (0 = plain NLL; see `gaussian_nll`)
     adversary_steps:int=3 # of every this many minibatches, one updates the autoencoder, the rest the adversaries
     batch_size:int=256 # cells per minibatch
     min_epoch_cells:int=MIN_EPOCH_CELLS # cells drawn per epoch at least (small data sets: several passes per epoch)
@@ -60,6 +61,7 @@ class CPAParams:
         p = cls(**kwargs)
         if p.doser not in DOSERS: raise ValueError(f"unknown doser {p.doser!r}; choose one of {list(DOSERS)}")
         if p.doser_init not in ('data', 'middle'): raise ValueError(f"unknown doser_init {p.doser_init!r}; choose 'data' or 'middle'")
+        if not 0 <= p.nll_beta <= 1: raise ValueError(f"nll_beta={p.nll_beta}; it must be in [0, 1] (0: plain NLL, 1: the mean learns as with the squared error)")
         if p.adversary_steps < 2: raise ValueError(f"adversary_steps={p.adversary_steps}; it must be >= 2 (one autoencoder step, at least one adversary step)")
         return p
 
@@ -272,7 +274,7 @@ def _train_epoch(self:CPA, batches, D, C, opts:dict, autocast:bool=False, world:
             with amp():
                 basal, mean, var = m(x, d, c)
                 adv, _ = m.adversary_loss(basal, d, c)
-            recon = gaussian_nll(x, mean.float(), var.float())
+            recon = gaussian_nll(x, mean.float(), var.float(), p.nll_beta)
             for o in ae_opts: o.zero_grad(set_to_none=True)
             (recon - p.reg_adv * adv.float()).backward()
             if world > 1: all_reduce_mean_(q.grad for q in ae_params if q.grad is not None)

@@ -76,31 +76,39 @@ def forward(self:CPAModule, x, doses, covariates):
 
 # %% ../nbs/04_module.ipynb #67e49f61
 class _GaussianNLL(torch.autograd.Function):
-    "The NLL with its gradient written out: a third of `F.gaussian_nll_loss`'s elementwise passes (and no validity check that reads `var` once more)"
+    "The (β-weighted) NLL with its gradient written out: a third of `F.gaussian_nll_loss`'s elementwise passes (and no validity check that reads `var` once more)"
     @staticmethod
-    def forward(ctx, x, mean, var):
+    def forward(ctx, x, mean, var, beta):
         inv = var.reciprocal()
         r = x - mean
         a = r * inv  # residual / variance: both gradients are made from it
-        ctx.save_for_backward(a, inv)
-        return (var.log().sum() + torch.vdot(r.reshape(-1), a.reshape(-1))) * (0.5 / x.numel())
+        if beta == 0:
+            ctx.save_for_backward(a, inv, None)
+            return (var.log().sum() + torch.vdot(r.reshape(-1), a.reshape(-1))) * (0.5 / x.numel())
+        w = var.detach().pow(beta)  # a constant weight per element: it rescales the gradients, it is not differentiated
+        ctx.save_for_backward(a, inv, w)
+        return (w * (var.log() + r * a)).sum() * (0.5 / x.numel())
 
     @staticmethod
     def backward(ctx, g):
-        a, inv = ctx.saved_tensors
+        a, inv, w = ctx.saved_tensors
         s = g / a.numel()
-        grad_mean = a * -s
-        grad_var = torch.addcmul(inv, a, a, value=-1).mul_(0.5 * s) if ctx.needs_input_grad[2] else None
-        return (-grad_mean if ctx.needs_input_grad[0] else None), grad_mean, grad_var
+        grad_mean = a * -s if w is None else a * w * -s
+        grad_var = None
+        if ctx.needs_input_grad[2]:
+            grad_var = torch.addcmul(inv, a, a, value=-1).mul_(0.5 * s)
+            if w is not None: grad_var.mul_(w)
+        return (-grad_mean if ctx.needs_input_grad[0] else None), grad_mean, grad_var, None
 
 def gaussian_nll(x, # observed expression
                  mean, # predicted mean, same shape
                  var, # predicted variance, same shape, positive (the decoder's is at least 1e-4)
+                 beta:float=0., # β-NLL: weight each element's NLL by its (constant) variance**beta; 0 = the plain NLL
                 ):
     "Gaussian negative log-likelihood (without the constant), mean over cells and genes"
-    return _GaussianNLL.apply(x, mean, var)
+    return _GaussianNLL.apply(x, mean, var, float(beta))
 
-# %% ../nbs/04_module.ipynb #5be772d3
+# %% ../nbs/04_module.ipynb #c83a955e
 @patch
 def adversary_loss(self:CPAModule, basal, doses, covariates, penalty:bool=False):
     "Adversaries' classification loss on the basal latent, and (with `penalty`) their gradient penalty"
