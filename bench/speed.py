@@ -104,7 +104,7 @@ def main():
     os.environ['OMP_NUM_THREADS'] = str(args.threads)
     from cpa_nb.simulate import simulate_sciplex2
     use_peer = not args.no_peer and args.peer_python.exists() and PEER.exists()
-    if not use_peer: print(f'(peer not timed: no {args.peer_python} or {PEER}; see ../shared/peer/README.md)')
+    if not use_peer: print('(peer not timed: --no-peer)' if args.no_peer else f'(peer not timed: no {args.peer_python} or {PEER}; see ../shared/peer/README.md)')
     me = [sys.executable, __file__, *[a for a in sys.argv[1:] if a != '--json' and not a.endswith('.json')]]
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / 'sim.h5ad'
