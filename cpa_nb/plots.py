@@ -20,15 +20,16 @@ __all__ = ['plot_history', 'plot_latent_dose_response', 'plot_latent_dose_respon
 # %% ../nbs/09_plots.ipynb #3fb75974
 def plot_history(model:CPA)->plt.Figure:
     "Reconstruction loss, adversary loss and validation score per epoch"
-    h = model.history_df
+    h, beta = model.history_df, model.params.nll_beta
+    recon = f'reconstruction (β-NLL, β={beta:g})' if beta else 'reconstruction (Gaussian NLL)'  # the loss the model was trained on
     fig, axes = plt.subplots(1, 3, figsize=(12, 3))
-    for ax, col, title in zip(axes, ['recon', 'adversary', 'valid_score'], ['reconstruction (Gaussian NLL)', 'adversary loss', 'validation score (R² Δ, DEGs)']):
+    for ax, col, title in zip(axes, ['recon', 'adversary', 'valid_score'], [recon, 'adversary loss', 'validation score (R² Δ, DEGs)']):
         if col in h: ax.plot(h.epoch, h[col].astype(float), marker='.' if col == 'valid_score' else None)
         ax.set(title=title, xlabel='epoch')
     fig.tight_layout()
     return fig
 
-# %% ../nbs/09_plots.ipynb #38420cb0
+# %% ../nbs/09_plots.ipynb #7142eb3c
 def _dose_grid(model, drug, n=60, pad=1.0):
     lo, hi = model.dose_range[model.vocab.drugs.index(drug)]
     return np.geomspace(lo / 10**pad, hi * 10**pad, n)
@@ -62,7 +63,7 @@ def plot_latent_dose_response_2d(model:CPA, drug_a:str, drug_b:str, n:int=30)->p
     fig.tight_layout()
     return fig
 
-# %% ../nbs/09_plots.ipynb #2c057c2d
+# %% ../nbs/09_plots.ipynb #4ea89bf4
 @torch.no_grad()
 def gene_dose_response(model:CPA, controls:ad.AnnData, drug:str, gene:str, grid:np.ndarray, covariates:dict|None=None)->np.ndarray:
     "Predicted mean of `gene` (averaged over `controls`) at each dose of `grid`"
@@ -103,7 +104,7 @@ def plot_gene_dose_response(model:CPA, adata:ad.AnnData, drug:str, gene:str,
     fig.tight_layout()
     return fig
 
-# %% ../nbs/09_plots.ipynb #20c5f6e7
+# %% ../nbs/09_plots.ipynb #a27fed7a
 @torch.no_grad()
 def plot_drug_similarity(model:CPA)->plt.Figure:
     "Cosine similarity of the drug embeddings"
@@ -117,7 +118,7 @@ def plot_drug_similarity(model:CPA)->plt.Figure:
     fig.tight_layout()
     return fig
 
-# %% ../nbs/09_plots.ipynb #46823fd3
+# %% ../nbs/09_plots.ipynb #a021be57
 def plot_latent_umap(model:CPA, adata:ad.AnnData, max_cells:int=3000, seed:int=0)->plt.Figure:
     "UMAP of basal and treated latents, coloured by perturbation"
     if adata.n_obs > max_cells: adata = adata[np.sort(np.random.default_rng(seed).choice(adata.n_obs, max_cells, replace=False))]
@@ -132,7 +133,7 @@ def plot_latent_umap(model:CPA, adata:ad.AnnData, max_cells:int=3000, seed:int=0
     fig.tight_layout()
     return fig
 
-# %% ../nbs/09_plots.ipynb #a61a32e7
+# %% ../nbs/09_plots.ipynb #0b260657
 def plot_uncertainty_vs_error(records:list, splits=('test', 'ood'))->plt.Figure:
     "Cosine uncertainty against 1 - R2 (mean, DEGs) of CPA, per condition"
     t = evaluation_table(records)
@@ -145,7 +146,7 @@ def plot_uncertainty_vs_error(records:list, splits=('test', 'ood'))->plt.Figure:
     fig.tight_layout()
     return fig
 
-# %% ../nbs/09_plots.ipynb #0b260657
+# %% ../nbs/09_plots.ipynb #52142962
 def plot_uncertainty_dose(model:CPA, drug:str, covariates:dict|None=None, n:int=60)->plt.Figure:
     "Cosine and Euclidean uncertainty along a dose grid of one drug"
     ref = model.reference_conditions()
