@@ -15,13 +15,14 @@ from .data import Vocab, CPAData, check_adata, encode_obs, rank_genes_groups_cov
 from .stream import RowSource, stream_batches
 from .distributed import rank_world, all_reduce_mean_, broadcast_, broadcast_object
 from .dosers import make_doser, DOSERS, fit_hill, start_hill
-from .module import CPAModule, gaussian_nll
+from .module import CPAModule, gaussian_nll, pseudobulk_loss
 from .metrics import r2
 
 # %% auto #0
-__all__ = ['MIN_EPOCH_CELLS', 'MAX_VALID_CELLS', 'FORMAT', 'CHECKPOINT', 'CPAParams', 'CPA', 'random_split']
+__all__ = ['PSEUDOBULK', 'MIN_EPOCH_CELLS', 'MAX_VALID_CELLS', 'FORMAT', 'CHECKPOINT', 'CPAParams', 'CPA', 'random_split']
 
 # %% ../nbs/05_model.ipynb #47ba04fc
+PSEUDOBULK = 100.  # default of `CPAParams.pseudobulk` (bench/README.md: the choice and its measurements)
 MIN_EPOCH_CELLS = 20_000  # default of `CPAParams.min_epoch_cells`: an epoch of a small data set is several passes (see `_epoch_draws`)
 
 @dataclass
@@ -43,6 +44,7 @@ class CPAParams:
     adv_weight_decay:float=4e-7 # of the adversaries
     reg_adv:float=5. # weight of the adversary loss in the autoencoder's objective
     penalty_adv:float=1. # weight of the adversaries' gradient penalty
+    pseudobulk:float=PSEUDOBULK # weight of the pseudobulk loss: each condition's mean prediction against its mean expression in every minibatch (see `pseudobulk_loss`); 0 = off
     nll_beta:float=0. # β-NLL: each gene's NLL weighted by its variance**nll_beta (0 = plain NLL; see `gaussian_nll`)
     adversary_steps:int=3 # of every this many minibatches, one updates the autoencoder, the rest the adversaries
     batch_size:int=256 # cells per minibatch
@@ -62,6 +64,7 @@ class CPAParams:
         if p.doser not in DOSERS: raise ValueError(f"unknown doser {p.doser!r}; choose one of {list(DOSERS)}")
         if p.doser_init not in ('data', 'middle'): raise ValueError(f"unknown doser_init {p.doser_init!r}; choose 'data' or 'middle'")
         if not 0 <= p.nll_beta <= 1: raise ValueError(f"nll_beta={p.nll_beta}; it must be in [0, 1] (0: plain NLL, 1: the mean learns as with the squared error)")
+        if p.pseudobulk < 0: raise ValueError(f"pseudobulk={p.pseudobulk}; it must be >= 0 (0 turns the pseudobulk loss off)")
         if p.adversary_steps < 2: raise ValueError(f"adversary_steps={p.adversary_steps}; it must be >= 2 (one autoencoder step, at least one adversary step)")
         return p
 
@@ -257,10 +260,10 @@ def _memory_batches(X:torch.Tensor, order:torch.Tensor, batch_size:int, rank:int
         yield idx, X[idx]
 
 @patch
-def _train_epoch(self:CPA, batches, D, C, opts:dict, autocast:bool=False, world:int=1)->dict:
+def _train_epoch(self:CPA, batches, D, C, G, opts:dict, autocast:bool=False, world:int=1)->dict:
     p, m = self.params, self.module
     m.train()
-    sums = {k: torch.zeros((), device=D.device) for k in ('recon', 'adversary', 'penalty')}  # read once per epoch: no per-step sync
+    sums = {k: torch.zeros((), device=D.device) for k in ('recon', 'pseudobulk', 'adversary', 'penalty')}  # read once per epoch: no per-step sync
     counts = {'recon': 0, 'adversary': 0}
     ae_opts = [o for k, o in opts.items() if k != 'adversary']
     ae_params = [q for o in ae_opts for g in o.param_groups for q in g['params']]
@@ -275,8 +278,13 @@ def _train_epoch(self:CPA, batches, D, C, opts:dict, autocast:bool=False, world:
                 basal, mean, var = m(x, d, c)
                 adv, _ = m.adversary_loss(basal, d, c)
             recon = gaussian_nll(x, mean.float(), var.float(), p.nll_beta)
+            loss = recon - p.reg_adv * adv.float()
+            if p.pseudobulk > 0:
+                pb = pseudobulk_loss(x, mean.float(), G[idx])
+                loss = loss + p.pseudobulk * pb
+                sums['pseudobulk'] += pb.detach()
             for o in ae_opts: o.zero_grad(set_to_none=True)
-            (recon - p.reg_adv * adv.float()).backward()
+            loss.backward()
             if world > 1: all_reduce_mean_(q.grad for q in ae_params if q.grad is not None)
             for o in ae_opts: o.step()
             for q in adversaries: q.requires_grad_(True)
@@ -292,7 +300,7 @@ def _train_epoch(self:CPA, batches, D, C, opts:dict, autocast:bool=False, world:
     if world > 1:
         all_reduce_mean_(sums.values())  # the loss curve of all processes
         all_reduce_mean_(buf for name, buf in m.named_buffers() if 'running' in name)  # BatchNorm statistics of all the data
-    return {'recon': sums['recon'].item() / max(counts['recon'], 1), 'adversary': sums['adversary'].item() / max(counts['adversary'], 1),
+    return {'recon': sums['recon'].item() / max(counts['recon'], 1), 'pseudobulk': sums['pseudobulk'].item() / max(counts['recon'], 1), 'adversary': sums['adversary'].item() / max(counts['adversary'], 1),
             'penalty': sums['penalty'].item() / max(counts['adversary'], 1)}
 
 # %% ../nbs/05_model.ipynb #db338040
@@ -365,7 +373,7 @@ def _load_checkpoint(self:CPA, path:Path, opts:dict, scheds:dict, gen:torch.Gene
 # %% ../nbs/05_model.ipynb #b510d579
 def _nonfinite(row:dict, module)->str|None:
     "Which training loss (or the weights) went NaN/inf, if any"
-    for k in ('recon', 'adversary', 'penalty'):
+    for k in ('recon', 'pseudobulk', 'adversary', 'penalty'):
         if not np.isfinite(row[k]): return f'{k} loss'
     if not all(torch.isfinite(q).all() for q in module.parameters()): return 'weights'
 
@@ -389,6 +397,7 @@ def fit(self:CPA, max_epochs:int=100, # epochs to run at most
     if p.batch_size % world: raise ValueError(f"batch_size={p.batch_size} (the global minibatch) does not split over {world} processes; use a multiple of {world}")
     train = torch.from_numpy(np.flatnonzero(data.splits[self.splits['train_split']]))
     D, C = data.doses.to(self.device), data.covariates.to(self.device)
+    G = torch.from_numpy(np.unique(data.conditions, return_inverse=True)[1]).to(self.device)  # condition code per cell, for the pseudobulk loss
     X = None if data.streamed else data.X.to(self.device)
     if world > 1: broadcast_(self.module.state_dict().values())  # every process starts from process 0's weights
     opts, scheds = self._optimizers()
@@ -413,7 +422,7 @@ def fit(self:CPA, max_epochs:int=100, # epochs to run at most
         else:
             pick = _epoch_draws(len(train), n_draws, weights, gen)
             batches = _memory_batches(X, train[pick].to(self.device), p.batch_size, rank, world)
-        row = self._train_epoch(batches, D, C, opts, autocast, world)
+        row = self._train_epoch(batches, D, C, G, opts, autocast, world)
         failed = _nonfinite(row, self.module)
         if failed:
             self.module.load_state_dict(good)

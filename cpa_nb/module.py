@@ -8,7 +8,7 @@ import torch, torch.nn as nn, torch.nn.functional as F
 from fastcore.basics import patch
 
 # %% auto #0
-__all__ = ['mlp', 'CPAModule', 'gaussian_nll']
+__all__ = ['mlp', 'CPAModule', 'gaussian_nll', 'pseudobulk_loss']
 
 # %% ../nbs/04_module.ipynb #b8ad7c4b
 def mlp(sizes:list, # layer widths, input first, output last
@@ -108,7 +108,18 @@ def gaussian_nll(x, # observed expression
     "Gaussian negative log-likelihood (without the constant), mean over cells and genes"
     return _GaussianNLL.apply(x, mean, var, float(beta))
 
-# %% ../nbs/04_module.ipynb #c83a955e
+# %% ../nbs/04_module.ipynb #5b327e20
+def pseudobulk_loss(x, # observed expression, cells x genes
+                    mean, # predicted mean, same shape
+                    groups, # condition of every cell (integer codes)
+                   ):
+    "Squared error between each condition's mean predicted mean and its mean expression, averaged over the conditions present and the genes"
+    _, g = torch.unique(groups, return_inverse=True)  # on a GPU this reads the number of conditions back: one sync per call
+    n = torch.bincount(g).to(mean.dtype)
+    residual_sums = torch.zeros(len(n), x.shape[1], dtype=mean.dtype, device=mean.device).index_add_(0, g, mean - x)
+    return (residual_sums / n[:, None]).pow(2).mean()
+
+# %% ../nbs/04_module.ipynb #7f57d9b9
 @patch
 def adversary_loss(self:CPAModule, basal, doses, covariates, penalty:bool=False):
     "Adversaries' classification loss on the basal latent, and (with `penalty`) their gradient penalty"

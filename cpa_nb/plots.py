@@ -19,11 +19,13 @@ __all__ = ['plot_history', 'plot_latent_dose_response', 'plot_latent_dose_respon
 
 # %% ../nbs/09_plots.ipynb #3fb75974
 def plot_history(model:CPA)->plt.Figure:
-    "Reconstruction loss, adversary loss and validation score per epoch"
-    h, beta = model.history_df, model.params.nll_beta
+    "Reconstruction loss, pseudobulk loss (when it is on), adversary loss and validation score per epoch"
+    h, beta, pb = model.history_df, model.params.nll_beta, model.params.pseudobulk
     recon = f'reconstruction (β-NLL, β={beta:g})' if beta else 'reconstruction (Gaussian NLL)'  # the loss the model was trained on
-    fig, axes = plt.subplots(1, 3, figsize=(12, 3))
-    for ax, col, title in zip(axes, ['recon', 'adversary', 'valid_score'], [recon, 'adversary loss', 'validation score (R² Δ, DEGs)']):
+    panels = [('recon', recon)] + ([('pseudobulk', f'pseudobulk loss (weight {pb:g})')] if pb else []) + \
+             [('adversary', 'adversary loss'), ('valid_score', 'validation score (R² Δ, DEGs)')]
+    fig, axes = plt.subplots(1, len(panels), figsize=(4 * len(panels), 3))
+    for ax, (col, title) in zip(axes, panels):
         if col in h: ax.plot(h.epoch, h[col].astype(float), marker='.' if col == 'valid_score' else None)
         ax.set(title=title, xlabel='epoch')
     fig.tight_layout()
