@@ -277,10 +277,11 @@ def _train_epoch(self:CPA, batches, D, C, G, opts:dict, autocast:bool=False, wor
             with amp():
                 basal, mean, var = m(x, d, c)
                 adv, _ = m.adversary_loss(basal, d, c)
-            recon = gaussian_nll(x, mean.float(), var.float(), p.nll_beta)
+            mean = mean.float()  # the losses in fp32 (a no-op without autocast)
+            recon = gaussian_nll(x, mean, var.float(), p.nll_beta)
             loss = recon - p.reg_adv * adv.float()
             if p.pseudobulk > 0:
-                pb = pseudobulk_loss(x, mean.float(), G[idx])
+                pb = pseudobulk_loss(x, mean, G[idx])
                 loss = loss + p.pseudobulk * pb
                 sums['pseudobulk'] += pb.detach()
             for o in ae_opts: o.zero_grad(set_to_none=True)
