@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, asdict
 import warnings
 import numpy as np, pandas as pd, scipy.sparse as sp, torch, anndata as ad, scanpy as sc
-from .stream import RowSource, gene_indexer
+from .stream import RowSource, gene_indexer, dense_tensor
 
 # %% auto #0
 __all__ = ['IN_MEMORY_LIMIT_GB', 'parse_perturbation', 'Vocab', 'encode_obs', 'condition_names', 'CPAData', 'check_adata',
@@ -78,7 +78,9 @@ def encode_obs(obs:pd.DataFrame, # cells' annotations, with the vocabulary's key
     drug_idx = {d: i for i, d in enumerate(vocab.drugs)}
     perts = obs[vocab.perturbation_key].astype(str).to_numpy()
     dose_col = obs[vocab.dose_key].astype(str).to_numpy() if vocab.dose_key is not None else np.full(len(obs), '')
-    codes, pairs = pd.MultiIndex.from_arrays([perts, dose_col]).factorize()  # each distinct (perturbation, dose) is parsed once
+    p_codes, p_uniq = pd.factorize(perts); d_codes, d_uniq = pd.factorize(dose_col)  # each distinct (perturbation, dose) is parsed once
+    pair_ids, codes = np.unique(p_codes * len(d_uniq) + d_codes, return_inverse=True)
+    pairs = [(p_uniq[k // len(d_uniq)], d_uniq[k % len(d_uniq)]) for k in pair_ids]
     table = np.zeros((len(pairs), len(vocab.drugs)), np.float32)
     for u, (p, d) in enumerate(pairs):
         try: parsed = parse_perturbation(p, d if vocab.dose_key is not None else None, vocab.control, vocab.sep)
@@ -112,12 +114,11 @@ IN_MEMORY_LIMIT_GB = 2.0  # sparse X larger than this once densified is streamed
 def _expression(adata, genes):
     cols = gene_indexer(adata.var_names, genes)
     if cols is not None: adata = adata[:, cols]
-    X = adata.X
-    X = X.toarray() if sp.issparse(X) else np.asarray(X)
+    X = dense_tensor(adata.X).numpy()
     bad = ~np.isfinite(X).all(1)
     if bad.any(): raise ValueError(f"adata.X has NaN or infinite values in {bad.sum()} cell(s), e.g. {list(adata.obs_names[bad][:3])}; "
                                    "drop them (adata = adata[np.isfinite(adata.X).all(1)]) or redo the normalisation")
-    return torch.from_numpy(np.ascontiguousarray(X, dtype=np.float32))
+    return torch.from_numpy(X)
 
 def _should_stream(adata)->bool:
     "Backed AnnData, or sparse X too large to densify"

@@ -61,11 +61,21 @@ def attribute_latent(self:CPAModule, doses, covariates):
     return z
 
 @patch
-def decode(self:CPAModule, z):
+def decode(self:CPAModule, z,
+           out:tuple|None=None, # (mean, variance) float32 tensors to write into (prediction: no new cells x genes memory per batch)
+          ):
     "Mean and variance per gene of latent `z`"
     h = self.decoder(z)
-    mean = self.mean_head(h) if self.skip is None else self.mean_head(h) + self.skip(z)
-    return mean, F.softplus(self.var_head(h)) + 1e-4
+    if out is None:
+        mean = self.mean_head(h) if self.skip is None else self.mean_head(h) + self.skip(z)
+        return mean, F.softplus(self.var_head(h)) + 1e-4
+    mean, var = out
+    h, z = h.float(), z.float()  # the heads in float32, also under autocast (out= products take no part in it)
+    torch.addmm(self.mean_head.bias, h, self.mean_head.weight.T, out=mean)
+    if self.skip is not None: mean.addmm_(z, self.skip.weight.T)
+    torch.addmm(self.var_head.bias, h, self.var_head.weight.T, out=var)
+    torch.logaddexp(var, var.new_zeros(()), out=var).add_(1e-4)  # softplus, in place
+    return mean, var
 
 @patch
 def forward(self:CPAModule, x, doses, covariates):
