@@ -32,9 +32,7 @@ def _target_obs(model, source_obs:pd.DataFrame, target:pd.Series)->pd.DataFrame:
 
 # %% ../nbs/07_predict.ipynb #bbe7e216
 def _empty(shape)->np.ndarray:
-    "An uninitialised float32 array from torch's allocator"
-    # numpy asks the kernel for huge pages on large arrays; where the kernel compacts memory to find them, the first write
-    # costs several times more (0.6 against 0.13 s for 40,000 x 2,000 on the machine this was measured on)
+    "An uninitialised float32 array from torch's allocator (why torch's: see `dense_tensor`)"
     return torch.empty(shape, dtype=torch.float32).numpy()
 
 @contextmanager
