@@ -29,7 +29,7 @@ class CPAEnsemble:
 
     def __len__(self): return len(self.models)
     def __repr__(self): return f"CPAEnsemble of {len(self)} models ({self.models[0].vocab.perturbation_key}: {len(self.vocab.drugs)} drugs, {len(self.vocab.genes)} genes)"
-    # what `evaluate` and the plots read: shared by all members (checked above) or, for splits and DEGs, the first member's
+    # what `evaluate` reads: shared by all members (checked above) or, for splits and DEGs, the first member's
     vocab = property(lambda self: self.models[0].vocab)
     splits = property(lambda self: self.models[0].splits)
     degs = property(lambda self: self.models[0].degs)
@@ -75,10 +75,10 @@ def predict(self:CPAEnsemble, adata:ad.AnnData, # source cells with the models' 
         if first is None: first, s1, s2, var_sum = p, x.copy(), x * x, p.layers['variance'].astype(np.float64)
         else: s1 += x; s2 += x * x; var_sum += p.layers['variance']
         for k in unc: unc[k] = unc[k] + p.obs[k].to_numpy()
-    k = len(self.models)
-    mean = s1 / k
-    spread2 = np.maximum(s2 / k - mean * mean, 0.)
+    n = len(self.models)
+    mean = s1 / n
+    spread2 = np.maximum(s2 / n - mean * mean, 0.)
     obs = first.obs.copy()
-    for c, total in unc.items(): obs[c] = total / k
+    for c, total in unc.items(): obs[c] = total / n
     obs['ensemble_spread'] = np.sqrt(spread2).mean(1)
-    return ad.AnnData(mean.astype(np.float32), obs=obs, var=first.var.copy(), layers={'variance': (var_sum / k + spread2).astype(np.float32)})
+    return ad.AnnData(mean.astype(np.float32), obs=obs, var=first.var.copy(), layers={'variance': (var_sum / n + spread2).astype(np.float32)})
