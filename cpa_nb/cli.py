@@ -17,6 +17,12 @@ def _hparam(text:str)->tuple:
     try: return name.strip(), json.loads(value)
     except ValueError: return name.strip(), value
 
+def _members(text:str)->int:
+    "--ensemble N: a positive number of models"
+    n = int(text) if text.strip().lstrip('-').isdigit() else None
+    if n is None or n < 1: raise argparse.ArgumentTypeError(f"--ensemble {text!r}: give the number of models to train, 1 or more (e.g. --ensemble 4)")
+    return n
+
 def _common(s):
     s.add_argument('--epochs', type=int, default=150, help='maximum training epochs (default: %(default)s)')
     s.add_argument('--seed', type=int, default=0, help='seed of simulation, split and training (default: %(default)s)')
@@ -26,6 +32,8 @@ def _common(s):
     s.add_argument('--resume', action='store_true', help='continue an interrupted run from OUT/checkpoint')
     s.add_argument('--backed', action='store_true', help='keep X of --adata on disk and stream it (data larger than memory)')
     s.add_argument('--no-progress', action='store_true', help='no progress bar')
+    s.add_argument('--ensemble', type=_members, default=1, metavar='N',
+                   help='train N models with seeds SEED, SEED+1, ... and report them as one ensemble, with their spread as an uncertainty (default: %(default)s)')
     s.add_argument('--set', type=_hparam, action='append', default=[], metavar='NAME=VALUE',
                    help='a CPA hyperparameter (a field of CPAParams), e.g. --set reg_adv=20 --set nll_beta=0.5')
 
@@ -76,7 +84,7 @@ def main(argv:list|None=None)->int:
     from cpa_nb.distributed import init_distributed
     init_distributed()  # joins the process group when launched by torchrun; nothing otherwise
     common = dict(epochs=args.epochs, seed=args.seed, patience=args.patience, progress=not args.no_progress, resume=args.resume,
-                  device=args.device, backed=args.backed)
+                  device=args.device, backed=args.backed, ensemble=args.ensemble)
     if args.min_epoch_cells is not None: common['min_epoch_cells'] = args.min_epoch_cells
     common.update(args.set)
     try:

@@ -4,13 +4,15 @@
 
 # %% ../nbs/15_ensemble.ipynb #6a474c26
 from __future__ import annotations
+import json
+from pathlib import Path
 import numpy as np, pandas as pd, torch, anndata as ad
 from fastcore.basics import patch
-from .model import CPA
+from .model import CPA, ENSEMBLE, _atomic_write
 import cpa_nb.predict  # noqa: F401  (adds CPA.predict)
 
 # %% auto #0
-__all__ = ['CPAEnsemble']
+__all__ = ['CPAEnsemble', 'mixture']
 
 # %% ../nbs/15_ensemble.ipynb #bcf46ebc
 class CPAEnsemble:
@@ -35,6 +37,8 @@ class CPAEnsemble:
     degs = property(lambda self: self.models[0].degs)
     params = property(lambda self: self.models[0].params)
     device = property(lambda self: self.models[0].device)
+    dose_range = property(lambda self: self.models[0].dose_range)  # and, with `target_table`, what `plots.plot_gene_dose_response` reads
+    def target_table(self, *args, **kwargs): return self.models[0].target_table(*args, **kwargs)
 
 # %% ../nbs/15_ensemble.ipynb #75fa07aa
 @patch
@@ -44,9 +48,20 @@ def condition_means(self:CPAEnsemble, X:torch.Tensor, # source cells x genes
                     batch_size:int=4096, # cells per forward pass
                    )->tuple: # (means, variances): conditions x genes
     "The members' `CPA.condition_means` as an equal mixture: mean of the means; mean of the variances plus the variance of the means"
+    return mixture(*self.member_condition_means(X, doses, covariates, batch_size))[:2]
+
+@patch
+def member_condition_means(self:CPAEnsemble, X:torch.Tensor, doses:torch.Tensor, covariates:torch.Tensor, batch_size:int=4096)->tuple:
+    "Every member's `CPA.condition_means`, stacked: (means, variances), members x conditions x genes"
     outs = [m.condition_means(X, doses, covariates, batch_size) for m in self.models]
-    means, variances = torch.stack([o[0] for o in outs]), torch.stack([o[1] for o in outs])
-    return means.mean(0), variances.mean(0) + means.var(0, unbiased=False)
+    return torch.stack([o[0] for o in outs]), torch.stack([o[1] for o in outs])
+
+def mixture(means:torch.Tensor, # members x ... predicted means
+            variances:torch.Tensor, # the same shape, predicted variances
+           )->tuple: # (mean, variance, spread), each without the members' dimension
+    "Equal mixture of Gaussians: its mean and variance, and the spread (standard deviation) of the members' means"
+    spread2 = means.var(0, unbiased=False)
+    return means.mean(0), variances.mean(0) + spread2, spread2.sqrt()
 
 # %% ../nbs/15_ensemble.ipynb #35664d98
 @patch
@@ -82,3 +97,22 @@ def predict(self:CPAEnsemble, adata:ad.AnnData, # source cells with the models' 
     for c, total in unc.items(): obs[c] = total / n
     obs['ensemble_spread'] = np.sqrt(spread2).mean(1)
     return ad.AnnData(mean.astype(np.float32), obs=obs, var=first.var.copy(), layers={'variance': (var_sum / n + spread2).astype(np.float32)})
+
+# %% ../nbs/15_ensemble.ipynb #5daefb78
+@patch
+def save(self:CPAEnsemble, path:str|Path):
+    "Save every member into `path/member{k}`, then the list of members into `path/ensemble.json`"
+    path = Path(path); path.mkdir(parents=True, exist_ok=True)
+    names = [f'member{k}' for k in range(len(self))]
+    for m, name in zip(self.models, names): m.save(path / name)
+    _atomic_write(path / ENSEMBLE, lambda f: f.write_text(json.dumps({'members': names}, indent=1)))
+    return path
+
+@patch(cls_method=True)
+def load(cls:CPAEnsemble, path:str|Path, device:str='cpu')->CPAEnsemble:
+    "Load an ensemble saved with `save`"
+    manifest = Path(path) / ENSEMBLE
+    if not manifest.exists():
+        single = (Path(path) / 'model.pt').exists()
+        raise FileNotFoundError(f"no saved CPAEnsemble at {path} (it has no {ENSEMBLE})" + ("; it holds a single model: load it with CPA.load" if single else ''))
+    return cls([CPA.load(Path(path) / name, device) for name in json.loads(manifest.read_text())['members']])

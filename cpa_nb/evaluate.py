@@ -9,6 +9,7 @@ from scipy.stats import spearmanr
 from .data import CPAData, _at_most
 from .model import CPA, _control_cells, _covariate_rows, random_split
 from .metrics import r2, delta_scores, disentanglement
+from .ensemble import CPAEnsemble, mixture
 import cpa_nb.uncertainty  # noqa: F401
 
 # %% auto #0
@@ -85,7 +86,7 @@ def additive_baseline(tm:TrainingMeans, doses:np.ndarray, covs:np.ndarray):
 # %% ../nbs/08_evaluate.ipynb #750bc518
 BASELINES = {'control': None, 'interpolation': interpolation_baseline, 'additive': additive_baseline}
 
-def evaluate(model:CPA, # a trained model
+def evaluate(model:CPA|CPAEnsemble, # a trained model, or an ensemble of them
              adata:ad.AnnData, # the data set, with the split column the model was trained with
              splits:list|None=None, # splits to evaluate (default: all)
              min_cells:int=30, # uncertainty reference threshold
@@ -123,7 +124,8 @@ def evaluate(model:CPA, # a trained model
             c = group_of.get(tuple(covs[i].tolist()))
             ctrl_mean = moments[0][c] if c is not None else src.mean(0).numpy()
             degs = [gene_idx[g] for g in model.degs[name]] if name in model.degs else list(np.argsort(-np.abs(real_mean - ctrl_mean))[:50])
-            pm, pv = model.condition_means(src, doses[i:i + 1], covs[i:i + 1])
+            if hasattr(model, 'member_condition_means'): pm, pv, spread = mixture(*model.member_condition_means(src, doses[i:i + 1], covs[i:i + 1]))
+            else: (pm, pv), spread = model.condition_means(src, doses[i:i + 1], covs[i:i + 1]), None
             preds = {'cpa': (pm[0].numpy(), pv[0].numpy()), 'control': (src.mean(0).numpy(), src.var(0, unbiased=False).numpy())}
             for b in ('interpolation', 'additive'): preds[b] = BASELINES[b](tm, doses[i].numpy(), covs[i].numpy())
             scores = {k: (score_prediction(real_mean, real_var, p[0], p[1], ctrl_mean, degs) if p is not None else None) for k, p in preds.items()}
@@ -136,7 +138,8 @@ def evaluate(model:CPA, # a trained model
                             'cpa': scores['cpa'], 'baselines': {b: scores[b] for b in BASELINES},
                             'truth': truth_scores['cpa'] if truth_scores else None, 'truth_baselines': {b: truth_scores[b] for b in BASELINES} if truth_scores else None,
                             'uncertainty': {'cosine': float(u.cosine), 'euclidean': float(u.euclidean),
-                                            'closest_cosine': str(u.closest_cosine), 'closest_euclidean': str(u.closest_euclidean)}})
+                                            'closest_cosine': str(u.closest_cosine), 'closest_euclidean': str(u.closest_euclidean),
+                                            **({} if spread is None else {'ensemble_spread': float(spread[0, degs].mean())})}})
     return records
 
 def _split_moments(data:CPAData)->tuple:
@@ -167,22 +170,28 @@ def evaluation_table(records:list)->pd.DataFrame:
             t = (r['truth'] if method == 'cpa' else r['truth_baselines'][method]) if r['truth'] is not None else None
             rows.append({'condition': r['condition'], 'drug': r['drug'], 'dose': r['dose'], 'split': r['split'], 'n_cells': r['n_cells'],
                          'method': method, **s, **({f'truth_{k}': x for k, x in t.items()} if t else {}),
-                         'uncertainty_cosine': r['uncertainty']['cosine'], 'uncertainty_euclidean': r['uncertainty']['euclidean']})
+                         'uncertainty_cosine': r['uncertainty']['cosine'], 'uncertainty_euclidean': r['uncertainty']['euclidean'],
+                         **({'ensemble_spread': r['uncertainty']['ensemble_spread']} if 'ensemble_spread' in r['uncertainty'] else {})})
     return pd.DataFrame(rows)
 
 # %% ../nbs/08_evaluate.ipynb #20071438
-def disentanglement_score(model:CPA, adata:ad.AnnData, split:str='test', split_key:str|None=None, max_cells:int=5000, seed:int=0)->dict:
-    "Drug classifier balanced accuracy on the basal latent of a split's cells, and chance"
+def disentanglement_score(model:CPA|CPAEnsemble, adata:ad.AnnData, split:str='test', split_key:str|None=None, max_cells:int=5000, seed:int=0)->dict:
+    "Drug classifier balanced accuracy on the basal latent of a split's cells, and chance (an ensemble: its members' average)"
+    if hasattr(model, 'models'):
+        scores = [disentanglement_score(m, adata, split, split_key, max_cells, seed) for m in model.models]
+        return {k: float(np.mean([s[k] for s in scores])) for k in scores[0]}
     key = split_key or model.splits['split_key']
     cells = adata if key is None else adata[adata.obs[key].astype(str) == split]
     if cells.n_obs > max_cells: cells = cells[np.sort(np.random.default_rng(seed).choice(cells.n_obs, max_cells, replace=False))]  # sorted: backed files read in order
     acc, chance = disentanglement(model.latent(cells).X, cells.obs[model.vocab.perturbation_key].astype(str))
     return {'drug': acc, 'drug_chance': chance}
 
-def uncertainty_error_spearman(records:list, splits=('test', 'ood'), against:str='auto')->float:
-    "Spearman correlation of cosine uncertainty with 1 - R2 (mean, DEGs) over the conditions of `splits`"
+def uncertainty_error_spearman(records:list, splits=('test', 'ood'), against:str='auto',
+                               uncertainty:str='cosine', # 'cosine', 'euclidean' or, for an ensemble, 'ensemble_spread'
+                              )->float:
+    "Spearman correlation of an uncertainty with 1 - R2 (mean, DEGs) over the conditions of `splits`"
     rs = [r for r in records if r['split'] in splits]
     if against == 'auto': against = 'truth' if rs and all(r['truth'] is not None for r in rs) else 'real'
     if len(rs) < 3: return float('nan')
     err = [1 - (r['truth'] if against == 'truth' else r['cpa'])['r2_mean_deg'] for r in rs]
-    return float(spearmanr([r['uncertainty']['cosine'] for r in rs], err).statistic)
+    return float(spearmanr([r['uncertainty'][uncertainty] for r in rs], err).statistic)

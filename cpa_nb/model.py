@@ -4,7 +4,8 @@
 
 # %% ../nbs/05_model.ipynb #0162a36f
 from __future__ import annotations
-import copy, json, os, time, warnings
+import copy, json, math, os, time, warnings
+from contextlib import contextmanager
 from dataclasses import dataclass, asdict, fields
 from pathlib import Path
 import numpy as np, pandas as pd, torch, anndata as ad
@@ -19,7 +20,8 @@ from .module import CPAModule, gaussian_nll, pseudobulk_loss
 from .metrics import r2
 
 # %% auto #0
-__all__ = ['PSEUDOBULK', 'MIN_EPOCH_CELLS', 'MAX_VALID_CELLS', 'FORMAT', 'CHECKPOINT', 'CPAParams', 'CPA', 'random_split']
+__all__ = ['PSEUDOBULK', 'MIN_EPOCH_CELLS', 'MAX_VALID_CELLS', 'FORMAT', 'CHECKPOINT', 'ENSEMBLE', 'CPAParams', 'CPA',
+           'random_split']
 
 # %% ../nbs/05_model.ipynb #47ba04fc
 PSEUDOBULK = 100.  # default of `CPAParams.pseudobulk` (bench/README.md: the choice and its measurements)
@@ -53,6 +55,7 @@ class CPAParams:
     lr_step:int=50 # epochs between learning-rate decays
     lr_gamma:float=0.5 # factor of each decay
     seed:int=0 # seed of initialisation and minibatch order
+    ema_epochs:float=2. # the model predicts with an exponential moving average of its weights over about this many epochs (see `_WeightAverage`); 0 = the last weights
 
     @classmethod
     def make(cls, **kwargs):
@@ -65,6 +68,7 @@ class CPAParams:
         if p.doser_init not in ('data', 'middle'): raise ValueError(f"unknown doser_init {p.doser_init!r}; choose 'data' or 'middle'")
         if not 0 <= p.nll_beta <= 1: raise ValueError(f"nll_beta={p.nll_beta}; it must be in [0, 1] (0: plain NLL, 1: the mean learns as with the squared error)")
         if p.pseudobulk < 0: raise ValueError(f"pseudobulk={p.pseudobulk}; it must be >= 0 (0 turns the pseudobulk loss off)")
+        if p.ema_epochs < 0: raise ValueError(f"ema_epochs={p.ema_epochs}; it must be >= 0 (0: predict with the last weights, no average)")
         if p.adversary_steps < 2: raise ValueError(f"adversary_steps={p.adversary_steps}; it must be >= 2 (one autoencoder step, at least one adversary step)")
         return p
 
@@ -260,7 +264,7 @@ def _memory_batches(X:torch.Tensor, order:torch.Tensor, batch_size:int, rank:int
         yield idx, X[idx]
 
 @patch
-def _train_epoch(self:CPA, batches, D, C, G, opts:dict, autocast:bool=False, world:int=1)->dict:
+def _train_epoch(self:CPA, batches, D, C, G, opts:dict, autocast:bool=False, world:int=1, average=None)->dict:
     p, m = self.params, self.module
     m.train()
     sums = {k: torch.zeros((), device=D.device) for k in ('recon', 'pseudobulk', 'adversary', 'penalty')}  # read once per epoch: no per-step sync
@@ -288,6 +292,7 @@ def _train_epoch(self:CPA, batches, D, C, G, opts:dict, autocast:bool=False, wor
             loss.backward()
             if world > 1: all_reduce_mean_(q.grad for q in ae_params if q.grad is not None)
             for o in ae_opts: o.step()
+            if average is not None: average.update()
             for q in adversaries: q.requires_grad_(True)
             sums['recon'] += recon.detach(); counts['recon'] += 1
         else:
@@ -300,7 +305,8 @@ def _train_epoch(self:CPA, batches, D, C, G, opts:dict, autocast:bool=False, wor
             sums['adversary'] += adv.detach(); sums['penalty'] += gp.detach(); counts['adversary'] += 1
     if world > 1:
         all_reduce_mean_(sums.values())  # the loss curve of all processes
-        all_reduce_mean_(buf for name, buf in m.named_buffers() if 'running' in name)  # BatchNorm statistics of all the data
+        for net in (m, *([average.module] if average is not None else [])):  # BatchNorm statistics of all the data
+            all_reduce_mean_(buf for name, buf in net.named_buffers() if 'running' in name)
     return {'recon': sums['recon'].item() / max(counts['recon'], 1), 'pseudobulk': sums['pseudobulk'].item() / max(counts['recon'], 1), 'adversary': sums['adversary'].item() / max(counts['adversary'], 1),
             'penalty': sums['penalty'].item() / max(counts['adversary'], 1)}
 
@@ -319,6 +325,41 @@ def _sampling_weights(conditions:np.ndarray, balance:float):
     if balance == 0: return None
     _, inv, counts = np.unique(conditions, return_inverse=True, return_counts=True)
     return torch.from_numpy(counts[inv].astype(np.float64) ** -balance)
+
+# %% ../nbs/05_model.ipynb #a444c314
+class _WeightAverage:
+    "Exponential moving average of a module's weights and float buffers, kept in a copy of the module"
+    def __init__(self, module:torch.nn.Module, # the network being trained
+                 decay:float, # weight of the old average at each update
+                ):
+        self.module, self.decay = copy.deepcopy(module), decay
+        pairs = list(zip(self.module.state_dict().values(), module.state_dict().values()))  # the live tensors, updated in place by the optimisers
+        self._avg, self._live = [a for a, b in pairs if a.is_floating_point()], [b for a, b in pairs if a.is_floating_point()]
+        self._copied = [(a, b) for a, b in pairs if not a.is_floating_point()]  # BatchNorm's batch counters
+
+    @torch.no_grad()
+    def update(self):
+        "Move the average towards the live weights (one fused kernel, no host sync: cheap in the training loop)"
+        torch._foreach_lerp_(self._avg, self._live, 1 - self.decay)
+        for a, b in self._copied: a.copy_(b)
+
+def _average_decay(epochs:float, # horizon of the average, in epochs
+                   updates_per_epoch:int, # autoencoder steps per epoch
+                  )->float:
+    "Per-update decay of an exponential average whose horizon is about `epochs` epochs"
+    return 1 - 1 / max(1., epochs * updates_per_epoch)
+
+@contextmanager
+def _using(model:CPA, net:torch.nn.Module):
+    "Within the block, `model.module` is `net` (e.g. the averaged network)"
+    live, model.module = model.module, net
+    try: yield
+    finally: model.module = live
+
+def _validated(model:CPA, net:torch.nn.Module, rank:int=0, world:int=1)->float|None:
+    "`model`'s validation score when it predicts with `net` (computed by process 0, shared with the others)"
+    with _using(model, net): score = model.validation_score() if rank == 0 else None
+    return broadcast_object(score) if world > 1 else score
 
 # %% ../nbs/05_model.ipynb #8c991439
 def _atomic_write(path:Path, write):
@@ -341,11 +382,14 @@ def _config(self:CPA)->dict:
 
 # %% ../nbs/05_model.ipynb #58e00363
 CHECKPOINT = 'checkpoint.pt'
+ENSEMBLE = 'ensemble.json'  # the list of members that `CPAEnsemble.save` writes beside them (`CPA.load` names it in its error)
 
 @patch
-def _save_checkpoint(self:CPA, path:Path, opts:dict, scheds:dict, gen:torch.Generator, run:dict, best_state:dict|None):
+def _save_checkpoint(self:CPA, path:Path, opts:dict, scheds:dict, gen:torch.Generator, run:dict, best_state:dict|None,
+                     average:_WeightAverage|None=None):
     cpu = lambda sd: None if sd is None else {k: v.detach().cpu() for k, v in sd.items()}
     blob = {'module': cpu(self.module.state_dict()), 'best_state': cpu(best_state),
+            'average': None if average is None else cpu(average.module.state_dict()),
             'optimizers': {k: o.state_dict() for k, o in opts.items()}, 'schedulers': {k: s.state_dict() for k, s in scheds.items()},
             'generator': gen.get_state(), 'run': json.dumps(run), 'config': json.dumps(self._config())}
     path.mkdir(parents=True, exist_ok=True)
@@ -353,7 +397,7 @@ def _save_checkpoint(self:CPA, path:Path, opts:dict, scheds:dict, gen:torch.Gene
     _atomic_write(path / CHECKPOINT, lambda f: torch.save(blob, f))
 
 @patch
-def _load_checkpoint(self:CPA, path:Path, opts:dict, scheds:dict, gen:torch.Generator)->tuple:
+def _load_checkpoint(self:CPA, path:Path, opts:dict, scheds:dict, gen:torch.Generator, average:_WeightAverage|None=None)->tuple:
     "Restore the training state saved in `path`; returns (run state, best weights)"
     blob = torch.load(path / CHECKPOINT, map_location='cpu', weights_only=True)
     cfg = json.loads(blob['config'])
@@ -364,6 +408,7 @@ def _load_checkpoint(self:CPA, path:Path, opts:dict, scheds:dict, gen:torch.Gene
             raise ValueError(f"the checkpoint in {path} is from a different model ({key} differ in {diff}); "
                              f"resume with the same data and hyperparameters, or use another checkpoint_dir")
     self.module.load_state_dict(blob['module'])
+    if average is not None: average.module.load_state_dict(blob['average'])
     for k, o in opts.items(): o.load_state_dict(blob['optimizers'][k])
     for k, s in scheds.items(): s.load_state_dict(blob['schedulers'][k])
     gen.set_state(blob['generator'])
@@ -402,15 +447,18 @@ def fit(self:CPA, max_epochs:int=100, # epochs to run at most
     X = None if data.streamed else data.X.to(self.device)
     if world > 1: broadcast_(self.module.state_dict().values())  # every process starts from process 0's weights
     opts, scheds = self._optimizers()
+    n_draws = max(len(train), p.min_epoch_cells)
+    ae_steps = math.ceil(math.ceil(n_draws / p.batch_size) / p.adversary_steps)  # autoencoder steps per epoch
+    average = _WeightAverage(self.module, _average_decay(p.ema_epochs, ae_steps)) if p.ema_epochs > 0 else None
     if compile:
         for sub in (self.module.encoder, self.module.decoder, self.module.mean_head, self.module.var_head): sub.compile()
     gen = torch.Generator().manual_seed(p.seed + self.epochs_trained)
     weights = _sampling_weights(data.conditions[train.numpy()], p.balance)
-    n_draws = max(len(train), p.min_epoch_cells)
     run, best_state = dict(best=-np.inf, bad=0, end=self.epochs_trained + max_epochs), None
     ckpt = None if checkpoint_dir is None else Path(checkpoint_dir)
-    if resume and (ckpt / CHECKPOINT).exists(): run, best_state = self._load_checkpoint(ckpt, opts, scheds, gen)
+    if resume and (ckpt / CHECKPOINT).exists(): run, best_state = self._load_checkpoint(ckpt, opts, scheds, gen, average)
     bar = tqdm(range(self.epochs_trained, run['end']), desc='CPA', disable=not progress or rank != 0, unit='epoch', initial=0)
+    failed = None
     for _ in bar:
         if patience is not None and run['bad'] >= patience: break
         good = copy.deepcopy(self.module.state_dict())
@@ -423,7 +471,7 @@ def fit(self:CPA, max_epochs:int=100, # epochs to run at most
         else:
             pick = _epoch_draws(len(train), n_draws, weights, gen)
             batches = _memory_batches(X, train[pick].to(self.device), p.batch_size, rank, world)
-        row = self._train_epoch(batches, D, C, G, opts, autocast, world)
+        row = self._train_epoch(batches, D, C, G, opts, autocast, world, average)
         failed = _nonfinite(row, self.module)
         if failed:
             self.module.load_state_dict(good)
@@ -436,16 +484,20 @@ def fit(self:CPA, max_epochs:int=100, # epochs to run at most
         row['cells_per_second'] = n_draws / row['seconds']
         self.epochs_trained += 1
         if (self.epochs_trained % eval_every == 0) or self.epochs_trained == run['end']:
-            score = self.validation_score() if rank == 0 else None
-            score = row['valid_score'] = broadcast_object(score) if world > 1 else score
-            if score is not None and score > run['best']: run['best'], best_state, run['bad'] = score, copy.deepcopy(self.module.state_dict()), 0
+            nets = ([average.module] if average is not None else []) + [self.module]  # averaged first: it wins ties
+            scores = [_validated(self, net, rank, world) for net in nets]
+            k = int(np.argmax([-np.inf if s is None else s for s in scores]))
+            score = row['valid_score'] = scores[k]
+            if average is not None: row['valid_live'] = scores[-1]
+            if score is not None and score > run['best']: run['best'], best_state, run['bad'] = score, copy.deepcopy(nets[k].state_dict()), 0
             elif score is not None: run['bad'] += 1
         self.history.append(row)
         bar.set_postfix(recon=f"{row['recon']:.3f}", adv=f"{row['adversary']:.3f}", valid=f"{row.get('valid_score') or float('nan'):.3f}")
         stopping = self.epochs_trained == run['end'] or (patience is not None and run['bad'] >= patience)
         if ckpt is not None and rank == 0 and (self.epochs_trained % checkpoint_every == 0 or stopping):
-            self._save_checkpoint(ckpt, opts, scheds, gen, run, best_state)
+            self._save_checkpoint(ckpt, opts, scheds, gen, run, best_state, average)
     if best_state is not None: self.module.load_state_dict(best_state)
+    elif average is not None and not failed: self.module.load_state_dict(average.module.state_dict())  # never validated: the average
     return self
 
 @patch(as_prop=True)
@@ -502,7 +554,8 @@ def load(cls:CPA, path:str|Path, device:str='cpu')->CPA:
     f = Path(path) / 'model.pt'
     if not f.exists():
         hint = (f"; it has a training checkpoint ({CHECKPOINT}): resume with fit(checkpoint_dir={str(path)!r}, resume=True) and save the model"
-                if (Path(path) / CHECKPOINT).exists() else f"; save one with model.save({str(path)!r})")
+                if (Path(path) / CHECKPOINT).exists() else "; it holds an ensemble: load it with CPAEnsemble.load (from cpa_nb.ensemble)"
+                if (Path(path) / ENSEMBLE).exists() else f"; save one with model.save({str(path)!r})")
         raise FileNotFoundError(f"no saved CPA model at {f}" + hint)
     try:
         blob = torch.load(f, map_location='cpu', weights_only=True)
@@ -514,7 +567,7 @@ def load(cls:CPA, path:str|Path, device:str='cpu')->CPA:
         raise ValueError(f"{f} was saved in model format {cfg.get('format')} by cpa_nb {cfg.get('cpa_nb_version', '(unknown)')}; this cpa_nb "
                          f"({__version__}) reads format {FORMAT}: load it with the version that saved it")
     self = cls.__new__(cls)
-    params = CPAParams(**{'skip': False, **cfg['params']})  # models saved before the decoder's skip path existed have none
+    params = CPAParams(**{'skip': False, 'ema_epochs': 0., **cfg['params']})  # models saved before the skip path or weight averaging existed had neither
     self._setup(Vocab(**cfg['vocab']), params, cfg['dose_range'], cfg['train_conditions'], cfg['splits'], device)
     self.module.load_state_dict(blob['state_dict'])
     self.degs, self.history, self.epochs_trained = cfg['degs'], cfg['history'], cfg['epochs_trained']

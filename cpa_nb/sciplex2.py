@@ -10,6 +10,7 @@ import numpy as np, pandas as pd, anndata as ad
 import matplotlib.pyplot as plt
 from .simulate import simulate_sciplex2
 from .model import CPA, _atomic_write
+from .ensemble import CPAEnsemble
 from .evaluate import evaluate, evaluation_table, disentanglement_score, uncertainty_error_spearman, SCORE_KEYS, BASELINES
 from . import plots
 from .distributed import rank_world
@@ -77,13 +78,17 @@ def _training_rate(history:list)->float:
     "Cells per second over the training epochs (validation not counted)"
     return sum(r['cells_per_second'] * r['seconds'] for r in history) / max(sum(r['seconds'] for r in history), 1e-9)
 
-def report_json(adata, source:str, model:CPA, seconds:float, records:list, disentanglement:dict, spearman:float)->dict:
-    "The report in its documented JSON shape"
+def report_json(adata, source:str, model:CPA|CPAEnsemble, seconds:float, records:list, disentanglement:dict, spearman:float)->dict:
+    "The report in its documented JSON shape (an ensemble adds its size and its spread's Spearman under 'ensemble'; 'train' sums over its members)"
+    members = getattr(model, 'models', [model])
     conditions = [{k: r[k] for k in ('condition', 'drug', 'dose', 'split', 'n_cells', 'cpa', 'baselines', 'truth', 'uncertainty')} for r in records]
-    return _finite({'dataset': {'n_cells': int(adata.n_obs), 'n_genes': int(adata.n_vars), 'source': source},
-                    'train': {'epochs': int(model.epochs_trained), 'seconds': float(seconds),
-                              'cells_per_second': _training_rate(model.history)},
-                    'conditions': conditions, 'disentanglement': disentanglement, 'uncertainty_error_spearman': spearman})
+    report = {'dataset': {'n_cells': int(adata.n_obs), 'n_genes': int(adata.n_vars), 'source': source},
+              'train': {'epochs': int(sum(m.epochs_trained for m in members)), 'seconds': float(seconds),
+                        'cells_per_second': _training_rate([r for m in members for r in m.history])},
+              'conditions': conditions, 'disentanglement': disentanglement, 'uncertainty_error_spearman': spearman}
+    if len(members) > 1:
+        report['ensemble'] = {'members': len(members), 'uncertainty_error_spearman': uncertainty_error_spearman(records, uncertainty='ensemble_spread')}
+    return _finite(report)
 
 # %% ../nbs/10_sciplex2.ipynb #379608af
 def _md_table(df:pd.DataFrame)->str:
@@ -106,6 +111,9 @@ def report_markdown(report:dict, records:list, figures:list, title:str='sci-Plex
     lines = [f'# {title}', '',
              f"Data: {d['source']}, {d['n_cells']:,} cells x {d['n_genes']:,} genes. "
              f"Training: {tr['epochs']} epochs in {tr['seconds']:.0f} s ({tr['cells_per_second']:,.0f} cells/s).", '']
+    ens = report.get('ensemble')
+    if ens: lines += [f"CPA is an ensemble of {ens['members']} models trained with consecutive seeds: its predictions are their equal mixture "
+                      "(epochs and seconds above are summed over them); figures of a network's internals show the first member.", '']
     ood = t[t.split == 'ood']
     if len(ood):
         table = lambda col: _md_table(ood.pivot_table(index='condition', columns='method', values=col))
@@ -122,30 +130,32 @@ def report_markdown(report:dict, records:list, figures:list, title:str='sci-Plex
               f"(chance {report['disentanglement']['drug_chance']:.3f}).", '',
               f"Spearman correlation of uncertainty with error (1 − R² of the mean over DEGs, test and held-out conditions): "
               f"{uncertainty_error_spearman(records):.3f}" + (f" against the ground truth, {uncertainty_error_spearman(records, against='real'):.3f} against the real cells."
-                                                              if records and records[0]['truth'] is not None else '.'), '',
-              '## Figures', '']
+                                                              if records and records[0]['truth'] is not None else '.'), '']
+    if ens: lines += [f"The ensemble's spread (the members' disagreement) ranks the same errors at Spearman {ens['uncertainty_error_spearman']:.3f}.", '']
+    lines += ['## Figures', '']
     lines += [f'![{name}]({name}.png)' for name in figures]
     return '\n'.join(lines) + '\n'
 
 # %% ../nbs/10_sciplex2.ipynb #f2f04c99
 def _figures(model, adata, records, held_out):
     "Figure name -> function drawing it; dose figures only for data with doses, pair figures only with two drugs or more"
+    net = getattr(model, 'models', [model])[0]  # an ensemble's first member draws the figures of a network's internals
     drugs, has_doses = model.vocab.drugs, model.vocab.dose_key is not None
     drug = 'Nutlin' if 'Nutlin' in drugs else drugs[0]
     if drug == 'Nutlin' and 'MDM2' in model.vocab.genes: gene = 'MDM2'  # the paper's figure
     else:  # the top DEG of the drug's first condition
         gene = next((g[0] for n, g in sorted(model.degs.items()) if f'_{drug}_' in n), model.vocab.genes[0])
     cov = {k: model.vocab.covariates[k][0] for k in model.vocab.covariate_keys}
-    figs = {'history': lambda: plots.plot_history(model), 'latent_umap': lambda: plots.plot_latent_umap(model, adata),
+    figs = {'history': lambda: plots.plot_history(net), 'latent_umap': lambda: plots.plot_latent_umap(net, adata),
             'uncertainty_vs_error': lambda: plots.plot_uncertainty_vs_error(records)}
-    if len(drugs) >= 2: figs['drug_similarity'] = lambda: plots.plot_drug_similarity(model)
+    if len(drugs) >= 2: figs['drug_similarity'] = lambda: plots.plot_drug_similarity(net)
     if has_doses:
-        figs.update({'latent_dose_response': lambda: plots.plot_latent_dose_response(model),
+        figs.update({'latent_dose_response': lambda: plots.plot_latent_dose_response(net),
                      f'{gene}_{drug}_dose_response': lambda: plots.plot_gene_dose_response(model, adata, drug, gene, held_out=held_out, covariates=cov),
-                     f'uncertainty_{drug}_doses': lambda: plots.plot_uncertainty_dose(model, drug, cov)})
+                     f'uncertainty_{drug}_doses': lambda: plots.plot_uncertainty_dose(net, drug, cov)})
         if len(drugs) >= 2:
-            figs['latent_dose_response_2d'] = lambda: plots.plot_latent_dose_response_2d(model, *drugs[:2])
-            figs['uncertainty_2d'] = lambda: plots.plot_uncertainty_2d(model, *drugs[:2], covariates=cov)
+            figs['latent_dose_response_2d'] = lambda: plots.plot_latent_dose_response_2d(net, *drugs[:2])
+            figs['uncertainty_2d'] = lambda: plots.plot_uncertainty_2d(net, *drugs[:2], covariates=cov)
     return figs
 
 def run_experiment(adata:ad.AnnData, # log-normalised data with a split column (train/test/ood)
@@ -155,16 +165,22 @@ def run_experiment(adata:ad.AnnData, # log-normalised data with a split column (
                    title:str='CPA against baselines', # report title
                    epochs:int=150, seed:int=0, patience:int=20, progress:bool=True,
                    resume:bool=False, # continue an interrupted run from its checkpoint in out/checkpoint
+                   ensemble:int=1, # models to train, with seeds seed, seed + 1, ...; more than one predict as a `CPAEnsemble`
                    **hparams, # CPAParams overrides and `device`
                   )->dict: # the report.json content
     "Train on the train split, evaluate every split against the baselines, and write report, figures and model into `out`; under torchrun, process 0 does all but the training and the others return None"
     out = Path(out)
-    model = CPA(adata, keys['perturbation_key'], keys['dose_key'], keys['covariate_keys'], keys['control'], keys['split_key'],
-                seed=seed, **hparams)
-    t0 = time.perf_counter()
-    model.fit(max_epochs=epochs, patience=patience, progress=progress, checkpoint_dir=out / 'checkpoint', checkpoint_every=5, resume=resume)
+    if ensemble < 1: raise ValueError(f"ensemble={ensemble}; train at least 1 model (--ensemble 4: four models with consecutive seeds)")
+    members, t0 = [], time.perf_counter()
+    for k in range(ensemble):
+        m = CPA(adata, keys['perturbation_key'], keys['dose_key'], keys['covariate_keys'], keys['control'], keys['split_key'],
+                seed=seed + k, **hparams)
+        ckpt = out / 'checkpoint' / (f'member{k}' if ensemble > 1 else '')
+        members.append(m.fit(max_epochs=epochs, patience=patience, progress=progress, checkpoint_dir=ckpt, checkpoint_every=5, resume=resume))
+        m.data = None  # its copy of X is not needed any more (evaluation reads adata): one member's copy in memory at a time
     seconds = time.perf_counter() - t0
     if rank_world()[0] != 0: return None
+    model = members[0] if ensemble == 1 else CPAEnsemble(members)
     model.save(out / 'model')
     records = evaluate(model, adata)
     dis = disentanglement_score(model, adata, split=model.splits['valid_split'])

@@ -60,3 +60,14 @@ def test_bad_split_label_is_a_clear_error_before_training(tmp_path):
     assert r.returncode == 2 and 'Traceback' not in r.stderr
     assert "obs['split'] has value(s) ['valid']; split labels must be one of ['train', 'test', 'ood']" in r.stderr
     assert not (tmp_path / 'out').exists()
+
+
+def test_ensemble_run_reports_the_members_spread(tmp_path):
+    r = run('--out', str(tmp_path), *TINY, '--ensemble', '2')
+    assert r.returncode == 0, r.stderr
+    rep = json.loads((tmp_path / 'report.json').read_text())
+    assert rep['ensemble']['members'] == 2 and rep['train']['epochs'] == 4
+    assert all(c['uncertainty']['ensemble_spread'] >= 0 for c in rep['conditions'])
+    assert (tmp_path / 'model' / 'ensemble.json').exists()
+    bad = run('--out', str(tmp_path / 'bad'), *TINY, '--ensemble', '0')
+    assert bad.returncode == 2 and '1 or more' in bad.stderr and not (tmp_path / 'bad').exists()
