@@ -2,7 +2,7 @@
 
 Prints, per held-out drug: R2 of the mean over the top-50 DEGs against the ground truth for CPA and for dose
 interpolation; the Spearman correlation of uncertainty with error; and the wall time of the whole main job.
-Usage: .venv/bin/python bench/sciplex2_targets.py [--seed S] [--threads 2] [--epochs N] [--set NAME=VALUE ...]
+Usage: .venv/bin/python bench/sciplex2_targets.py [--seed S] [--threads 2] [--epochs N] [--ensemble N] [--set NAME=VALUE ...]
 """
 import argparse, json, tempfile, time, warnings
 
@@ -14,6 +14,7 @@ p = argparse.ArgumentParser()
 p.add_argument('--seed', type=int, default=0)
 p.add_argument('--threads', type=int, default=2)
 p.add_argument('--epochs', type=int, default=None, help='default: the CLI default')
+p.add_argument('--ensemble', type=int, default=1, help='models trained with seeds S..S+N-1, scored as one ensemble')
 p.add_argument('--set', action='append', default=[], metavar='NAME=VALUE', help='a CPA hyperparameter, passed to the CLI')
 args = p.parse_args()
 torch.set_num_threads(args.threads)
@@ -22,7 +23,7 @@ warnings.simplefilter('ignore')
 from cpa_nb.cli import main  # noqa: E402
 
 with tempfile.TemporaryDirectory() as out:
-    argv = ['sciplex2', '--out', out, '--seed', str(args.seed), '--no-progress'] + (['--epochs', str(args.epochs)] if args.epochs else []) + [a for kv in args.set for a in ('--set', kv)]
+    argv = ['sciplex2', '--out', out, '--seed', str(args.seed), '--no-progress'] + (['--epochs', str(args.epochs)] if args.epochs else []) + ['--ensemble', str(args.ensemble)] + [a for kv in args.set for a in ('--set', kv)]
     t0 = time.perf_counter()
     assert main(argv) == 0
     wall = time.perf_counter() - t0
@@ -39,6 +40,8 @@ print(f"uncertainty-error Spearman (test + ood conditions): {rep['uncertainty_er
 u = tab[(tab.method == 'cpa') & tab.split.isin(['test', 'ood'])].uncertainty_cosine.to_numpy()
 ceiling = spearmanr(u, rankdata(u, method='ordinal')).statistic
 print(f"  its ceiling with these uncertainties ({int((u == 0).sum())} of {len(u)} conditions at 0): {ceiling:.3f}")
+if 'ensemble' in rep:
+    print(f"ensemble of {rep['ensemble']['members']}: spread-error Spearman {rep['ensemble']['uncertainty_error_spearman']:.3f}")
 print(f"disentanglement: drug classifier on basal latent {rep['disentanglement']['drug']:.3f} (chance {rep['disentanglement']['drug_chance']:.3f})")
 print(f"epochs {rep['train']['epochs']}, training {rep['train']['seconds']:.0f} s ({rep['train']['cells_per_second']:.0f} cells/s); "
       f"whole main job {wall:.0f} s with {args.threads} threads")

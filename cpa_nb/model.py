@@ -292,7 +292,7 @@ def _train_epoch(self:CPA, batches, D, C, G, opts:dict, autocast:bool=False, wor
             loss.backward()
             if world > 1: all_reduce_mean_(q.grad for q in ae_params if q.grad is not None)
             for o in ae_opts: o.step()
-            if average is not None: average.update()
+            if average is not None and counts['recon'] % average.every == 0: average.update()  # steps 0, every, ... of each epoch: resumes exactly
             for q in adversaries: q.requires_grad_(True)
             sums['recon'] += recon.detach(); counts['recon'] += 1
         else:
@@ -330,9 +330,10 @@ def _sampling_weights(conditions:np.ndarray, balance:float):
 class _WeightAverage:
     "Exponential moving average of a module's weights and float buffers, kept in a copy of the module"
     def __init__(self, module:torch.nn.Module, # the network being trained
-                 decay:float, # weight of the old average at each update
+                 weight:float, # how far each update moves the average towards the live weights
+                 every:int=1, # autoencoder steps between updates (each update reads and writes every weight: memory traffic)
                 ):
-        self.module, self.decay = copy.deepcopy(module), decay
+        self.module, self.weight, self.every = copy.deepcopy(module), weight, every
         pairs = list(zip(self.module.state_dict().values(), module.state_dict().values()))  # the live tensors, updated in place by the optimisers
         self._avg, self._live = [a for a, b in pairs if a.is_floating_point()], [b for a, b in pairs if a.is_floating_point()]
         self._copied = [(a, b) for a, b in pairs if not a.is_floating_point()]  # BatchNorm's batch counters
@@ -340,14 +341,17 @@ class _WeightAverage:
     @torch.no_grad()
     def update(self):
         "Move the average towards the live weights (one fused kernel, no host sync: cheap in the training loop)"
-        torch._foreach_lerp_(self._avg, self._live, 1 - self.decay)
+        torch._foreach_lerp_(self._avg, self._live, self.weight)
         for a, b in self._copied: a.copy_(b)
 
-def _average_decay(epochs:float, # horizon of the average, in epochs
-                   updates_per_epoch:int, # autoencoder steps per epoch
-                  )->float:
-    "Per-update decay of an exponential average whose horizon is about `epochs` epochs"
-    return 1 - 1 / max(1., epochs * updates_per_epoch)
+def _average_schedule(epochs:float, # horizon of the average, in epochs
+                      steps_per_epoch:int, # autoencoder steps per epoch
+                      min_updates:int=16, # updates within one horizon at least
+                     )->tuple: # (every, weight) for `_WeightAverage`
+    "An exponential average over about `epochs` epochs, updated every few steps: as smooth, at a fraction of the memory traffic"
+    horizon = max(1., epochs * steps_per_epoch)  # in steps
+    every = max(1, int(horizon // min_updates))
+    return every, 1 - (1 - 1 / horizon) ** every  # the decay of `every` per-step updates in one
 
 @contextmanager
 def _using(model:CPA, net:torch.nn.Module):
@@ -449,7 +453,8 @@ def fit(self:CPA, max_epochs:int=100, # epochs to run at most
     opts, scheds = self._optimizers()
     n_draws = max(len(train), p.min_epoch_cells)
     ae_steps = math.ceil(math.ceil(n_draws / p.batch_size) / p.adversary_steps)  # autoencoder steps per epoch
-    average = _WeightAverage(self.module, _average_decay(p.ema_epochs, ae_steps)) if p.ema_epochs > 0 else None
+    every, weight = _average_schedule(p.ema_epochs, ae_steps)
+    average = _WeightAverage(self.module, weight, every) if p.ema_epochs > 0 else None
     if compile:
         for sub in (self.module.encoder, self.module.decoder, self.module.mean_head, self.module.var_head): sub.compile()
     gen = torch.Generator().manual_seed(p.seed + self.epochs_trained)
