@@ -32,7 +32,7 @@ with tempfile.TemporaryDirectory() as out:
 
 ood = tab[tab.split == 'ood'].pivot_table(index='drug', columns='method', values='truth_r2_mean_deg')
 print('\nheld-out dose 0.5, R2 of the mean over the top-50 DEGs against the ground truth:')
-print(ood.round(3).to_string())
+print(ood.round(4).to_string())
 print(f"CPA >= 0.9 on every drug: {bool((ood.cpa >= 0.9).all())}; CPA better than interpolation on "
       f"{int((ood.cpa > ood.interpolation).sum())} of {len(ood)} drugs")
 print(f"uncertainty-error Spearman (test + ood conditions): {rep['uncertainty_error_spearman']:.3f}")

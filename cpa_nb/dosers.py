@@ -45,7 +45,8 @@ class MLPDoser(nn.Module):
         h = torch.relu(torch.einsum('cdh,dhk->cdk', h, self.w2) + self.b2)
         return (h * self.w3).sum(-1) + self.b3
     def forward(self, doses):
-        return torch.sigmoid(self.f(doses / self.scale)) - torch.sigmoid(self.f(torch.zeros_like(doses[:1])))
+        s = torch.sigmoid(self.f(doses / self.scale)) - torch.sigmoid(self.f(torch.zeros_like(doses[:1])))
+        return torch.where(doses > 0, s, torch.zeros_like(s))  # exactly 0 without the drug: batches of other sizes round f(0) differently (~1e-7)
 
 # %% ../nbs/03_dosers.ipynb #a1195b73
 class HillDoser(nn.Module):

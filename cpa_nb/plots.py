@@ -9,7 +9,7 @@ import matplotlib.pyplot as plt
 import torch.nn.functional as F
 from .data import encode_obs, _expression
 from .model import CPA
-from .evaluate import evaluation_table
+from .evaluate import uncertainty_error_spearman
 import cpa_nb.uncertainty  # noqa: F401
 
 # %% auto #0
@@ -136,14 +136,25 @@ def plot_latent_umap(model:CPA, adata:ad.AnnData, max_cells:int=3000, seed:int=0
     return fig
 
 # %% ../nbs/09_plots.ipynb #0b260657
-def plot_uncertainty_vs_error(records:list, splits=('test', 'ood'))->plt.Figure:
-    "Cosine uncertainty against 1 - R2 (mean, DEGs) of CPA, per condition"
-    t = evaluation_table(records)
-    t = t[(t.method == 'cpa') & t.split.isin(splits)]
+_UNCERTAINTY_LABELS = {'cosine': 'min cosine distance', 'euclidean': 'min Euclidean distance', 'ensemble_spread': "ensemble spread: sd of the members' means"}
+
+def plot_uncertainty_vs_error(records:list, splits=('test', 'ood'),
+                              uncertainty:str='cosine', # 'cosine', 'euclidean' or, for an ensemble, 'ensemble_spread'
+                             )->plt.Figure:
+    "An uncertainty against CPA's 1 - R2 (mean, DEGs) per condition, the error and Spearman as in `uncertainty_error_spearman`"
+    if uncertainty not in _UNCERTAINTY_LABELS: raise ValueError(f"uncertainty={uncertainty!r}; choose one of {list(_UNCERTAINTY_LABELS)}")
+    rs = [r for r in records if r['split'] in splits]
+    if rs and uncertainty not in rs[0]['uncertainty']:
+        raise ValueError(f"the records have no {uncertainty!r} uncertainty (they have {list(rs[0]['uncertainty'])}); an ensemble's evaluation has 'ensemble_spread'")
+    truth = bool(rs) and all(r['truth'] is not None for r in rs)  # simulated data: the error against the expected means
     fig, ax = plt.subplots(figsize=(4.5, 3.5))
-    for i, (s, g) in enumerate(t.groupby('split')):
-        ax.scatter(g.uncertainty_cosine, 1 - g.r2_mean_deg, label=s, color='red' if s == 'ood' else f'C{i}')
-    ax.set(xlabel='uncertainty (min cosine distance)', ylabel='1 − R² (mean, DEGs)', title='uncertainty vs error')
+    for i, s in enumerate(sorted({r['split'] for r in rs})):
+        g = [r for r in rs if r['split'] == s]
+        ax.scatter([r['uncertainty'][uncertainty] for r in g], [1 - (r['truth'] if truth else r['cpa'])['r2_mean_deg'] for r in g],
+                   label=s, color='red' if s == 'ood' else f'C{i}')
+    rho = uncertainty_error_spearman(records, splits, uncertainty=uncertainty)
+    ax.set(xlabel=f'uncertainty ({_UNCERTAINTY_LABELS[uncertainty]})', ylabel='1 − R² (mean, DEGs' + (', vs truth)' if truth else ')'),
+           title=f'uncertainty vs error (Spearman {rho:.2f})')
     ax.legend(fontsize=8)
     fig.tight_layout()
     return fig

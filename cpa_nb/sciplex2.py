@@ -148,6 +148,7 @@ def _figures(model, adata, records, held_out):
     cov = {k: model.vocab.covariates[k][0] for k in model.vocab.covariate_keys}
     figs = {'history': lambda: plots.plot_history(net), 'latent_umap': lambda: plots.plot_latent_umap(net, adata),
             'uncertainty_vs_error': lambda: plots.plot_uncertainty_vs_error(records)}
+    if net is not model: figs['ensemble_spread_vs_error'] = lambda: plots.plot_uncertainty_vs_error(records, uncertainty='ensemble_spread')
     if len(drugs) >= 2: figs['drug_similarity'] = lambda: plots.plot_drug_similarity(net)
     if has_doses:
         figs.update({'latent_dose_response': lambda: plots.plot_latent_dose_response(net),
