@@ -136,7 +136,7 @@ def plot_latent_umap(model:CPA, adata:ad.AnnData, max_cells:int=3000, seed:int=0
     return fig
 
 # %% ../nbs/09_plots.ipynb #0b260657
-_UNCERTAINTY_LABELS = {'cosine': 'min cosine distance', 'euclidean': 'min Euclidean distance', 'ensemble_spread': "ensemble spread: sd of the members' means"}
+_UNCERTAINTY_LABELS = {'cosine': 'min cosine distance', 'euclidean': 'min Euclidean distance', 'ensemble_spread': 'ensemble spread (sd)'}
 
 def plot_uncertainty_vs_error(records:list, splits=('test', 'ood'),
                               uncertainty:str='cosine', # 'cosine', 'euclidean' or, for an ensemble, 'ensemble_spread'
@@ -148,10 +148,10 @@ def plot_uncertainty_vs_error(records:list, splits=('test', 'ood'),
         raise ValueError(f"the records have no {uncertainty!r} uncertainty (they have {list(rs[0]['uncertainty'])}); an ensemble's evaluation has 'ensemble_spread'")
     truth = bool(rs) and all(r['truth'] is not None for r in rs)  # simulated data: the error against the expected means
     fig, ax = plt.subplots(figsize=(4.5, 3.5))
-    for i, s in enumerate(sorted({r['split'] for r in rs})):
+    for s in sorted({r['split'] for r in rs}):
         g = [r for r in rs if r['split'] == s]
         ax.scatter([r['uncertainty'][uncertainty] for r in g], [1 - (r['truth'] if truth else r['cpa'])['r2_mean_deg'] for r in g],
-                   label=s, color='red' if s == 'ood' else f'C{i}')
+                   label=s, color={'ood': 'red', 'test': 'C0'}.get(s, 'C2'))
     rho = uncertainty_error_spearman(records, splits, uncertainty=uncertainty)
     ax.set(xlabel=f'uncertainty ({_UNCERTAINTY_LABELS[uncertainty]})', ylabel='1 − R² (mean, DEGs' + (', vs truth)' if truth else ')'),
            title=f'uncertainty vs error (Spearman {rho:.2f})')
