@@ -14,7 +14,8 @@ import cpa_nb.uncertainty  # noqa: F401
 
 # %% auto #0
 __all__ = ['SCORE_KEYS', 'BASELINES', 'score_prediction', 'TrainingMeans', 'interpolation_baseline', 'additive_baseline',
-           'evaluate', 'evaluation_table', 'disentanglement_score', 'uncertainty_error_spearman']
+           'evaluate', 'evaluation_table', 'uncertainty_and_error', 'disentanglement_score',
+           'uncertainty_error_spearman']
 
 # %% ../nbs/08_evaluate.ipynb #e31fa2a2
 SCORE_KEYS = ['r2_mean', 'r2_mean_deg', 'r2_var', 'r2_var_deg', 'r2_delta_deg', 'pearson_delta_deg']
@@ -174,10 +175,25 @@ def evaluation_table(records:list)->pd.DataFrame:
                          **({'ensemble_spread': r['uncertainty']['ensemble_spread']} if 'ensemble_spread' in r['uncertainty'] else {})})
     return pd.DataFrame(rows)
 
+# %% ../nbs/08_evaluate.ipynb #7713ac4c
+def uncertainty_and_error(records:list, splits=('test', 'ood'),
+                          against:str='auto', # 'truth', 'real', or 'auto': the truth where every condition has one (simulated data)
+                          uncertainty:str='cosine', # 'cosine', 'euclidean' or, for an ensemble, 'ensemble_spread'
+                         )->pd.DataFrame:
+    "Per condition of `splits`: its split, an uncertainty and CPA's error 1 - R2 (mean, DEGs); `attrs['against']` says what the error is scored against"
+    rs = [r for r in records if r['split'] in splits]
+    if rs and uncertainty not in rs[0]['uncertainty']:
+        raise ValueError(f"the records have no {uncertainty!r} uncertainty (they have {list(rs[0]['uncertainty'])}); an ensemble's evaluation has 'ensemble_spread'")
+    if against == 'auto': against = 'truth' if rs and all(r['truth'] is not None for r in rs) else 'real'
+    t = pd.DataFrame({'split': [r['split'] for r in rs], 'uncertainty': [r['uncertainty'][uncertainty] for r in rs],
+                      'error': [1 - (r['truth'] if against == 'truth' else r['cpa'])['r2_mean_deg'] for r in rs]})
+    t.attrs['against'] = against
+    return t
+
 # %% ../nbs/08_evaluate.ipynb #20071438
 def disentanglement_score(model:CPA|CPAEnsemble, adata:ad.AnnData, split:str='test', split_key:str|None=None, max_cells:int=5000, seed:int=0)->dict:
     "Drug classifier balanced accuracy on the basal latent of a split's cells, and chance (an ensemble: its members' average)"
-    if hasattr(model, 'models'):
+    if hasattr(model, 'models'):  # an ensemble, by duck type (nbs/15_ensemble defines its own CPAEnsemble class)
         scores = [disentanglement_score(m, adata, split, split_key, max_cells, seed) for m in model.models]
         return {k: float(np.mean([s[k] for s in scores])) for k in scores[0]}
     key = split_key or model.splits['split_key']
@@ -190,8 +206,5 @@ def uncertainty_error_spearman(records:list, splits=('test', 'ood'), against:str
                                uncertainty:str='cosine', # 'cosine', 'euclidean' or, for an ensemble, 'ensemble_spread'
                               )->float:
     "Spearman correlation of an uncertainty with 1 - R2 (mean, DEGs) over the conditions of `splits`"
-    rs = [r for r in records if r['split'] in splits]
-    if against == 'auto': against = 'truth' if rs and all(r['truth'] is not None for r in rs) else 'real'
-    if len(rs) < 3: return float('nan')
-    err = [1 - (r['truth'] if against == 'truth' else r['cpa'])['r2_mean_deg'] for r in rs]
-    return float(spearmanr([r['uncertainty'][uncertainty] for r in rs], err).statistic)
+    t = uncertainty_and_error(records, splits, against, uncertainty)
+    return float(spearmanr(t.uncertainty, t.error).statistic) if len(t) >= 3 else float('nan')

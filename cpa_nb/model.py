@@ -353,6 +353,7 @@ def _average_schedule(epochs:float, # horizon of the average, in epochs
     every = max(1, int(horizon // min_updates))
     return every, 1 - (1 - 1 / horizon) ** every  # the decay of `every` per-step updates in one
 
+# %% ../nbs/05_model.ipynb #4b620429
 @contextmanager
 def _using(model:CPA, net:torch.nn.Module):
     "Within the block, `model.module` is `net` (e.g. the averaged network)"

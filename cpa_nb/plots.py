@@ -9,7 +9,7 @@ import matplotlib.pyplot as plt
 import torch.nn.functional as F
 from .data import encode_obs, _expression
 from .model import CPA
-from .evaluate import uncertainty_error_spearman
+from .evaluate import uncertainty_and_error, uncertainty_error_spearman
 import cpa_nb.uncertainty  # noqa: F401
 
 # %% auto #0
@@ -141,19 +141,14 @@ _UNCERTAINTY_LABELS = {'cosine': 'min cosine distance', 'euclidean': 'min Euclid
 def plot_uncertainty_vs_error(records:list, splits=('test', 'ood'),
                               uncertainty:str='cosine', # 'cosine', 'euclidean' or, for an ensemble, 'ensemble_spread'
                              )->plt.Figure:
-    "An uncertainty against CPA's 1 - R2 (mean, DEGs) per condition, the error and Spearman as in `uncertainty_error_spearman`"
+    "An uncertainty against CPA's 1 - R2 (mean, DEGs) per condition, as `uncertainty_error_spearman` ranks them (its value in the title)"
     if uncertainty not in _UNCERTAINTY_LABELS: raise ValueError(f"uncertainty={uncertainty!r}; choose one of {list(_UNCERTAINTY_LABELS)}")
-    rs = [r for r in records if r['split'] in splits]
-    if rs and uncertainty not in rs[0]['uncertainty']:
-        raise ValueError(f"the records have no {uncertainty!r} uncertainty (they have {list(rs[0]['uncertainty'])}); an ensemble's evaluation has 'ensemble_spread'")
-    truth = bool(rs) and all(r['truth'] is not None for r in rs)  # simulated data: the error against the expected means
+    t = uncertainty_and_error(records, splits, uncertainty=uncertainty)
     fig, ax = plt.subplots(figsize=(4.5, 3.5))
-    for s in sorted({r['split'] for r in rs}):
-        g = [r for r in rs if r['split'] == s]
-        ax.scatter([r['uncertainty'][uncertainty] for r in g], [1 - (r['truth'] if truth else r['cpa'])['r2_mean_deg'] for r in g],
-                   label=s, color={'ood': 'red', 'test': 'C0'}.get(s, 'C2'))
+    for s, g in t.groupby('split'):
+        ax.scatter(g.uncertainty, g.error, label=s, color={'ood': 'red', 'test': 'C0'}.get(s, 'C2'))
     rho = uncertainty_error_spearman(records, splits, uncertainty=uncertainty)
-    ax.set(xlabel=f'uncertainty ({_UNCERTAINTY_LABELS[uncertainty]})', ylabel='1 − R² (mean, DEGs' + (', vs truth)' if truth else ')'),
+    ax.set(xlabel=f'uncertainty ({_UNCERTAINTY_LABELS[uncertainty]})', ylabel='1 − R² (mean, DEGs' + (', vs truth)' if t.attrs['against'] == 'truth' else ')'),
            title=f'uncertainty vs error (Spearman {rho:.2f})')
     ax.legend(fontsize=8)
     fig.tight_layout()
