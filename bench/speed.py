@@ -41,6 +41,7 @@ def ours(args, path):
             min_epoch_cells=0,  # an epoch is one pass over the training cells, as in cpa-tools
             skip=False,  # cpa-tools has no linear latent-to-mean path (the default's adds latent x genes, ~6% more FLOPs per cell at 256 x 3)
             pseudobulk=args.pseudobulk,  # cpa-tools has no pseudobulk loss: 0 (the default here) compares equal work
+            swap_pseudobulk=args.swap_pseudobulk,  # nor the swapped one (on, it decodes each minibatch twice)
             ema_epochs=args.ema_epochs)  # weight averaging is on, as by default: its cost (one lerp per autoencoder step) counts against cpa_nb
     m.fit(max_epochs=args.epochs, patience=None, eval_every=args.epochs, progress=False, compile=args.compile, autocast=args.autocast)
     secs = [r['seconds'] for r in m.history[1:]] or [m.history[0]['seconds']]
@@ -95,6 +96,7 @@ def main():
     ap.add_argument('--latent', type=int, default=64); ap.add_argument('--hidden', type=int, default=256)
     ap.add_argument('--layers', type=int, default=3)
     ap.add_argument('--pseudobulk', type=float, default=0., help="cpa_nb's pseudobulk weight (its default is on; 0 here: cpa-tools has no such loss)")
+    ap.add_argument('--swap-pseudobulk', type=float, default=0., help="cpa_nb's swapped pseudobulk weight (its default is on; 0 here: cpa-tools has no such loss)")
     ap.add_argument('--ema-epochs', type=float, default=2., help="cpa_nb's weight-averaging horizon (its default, 2; 0: off)")
     ap.add_argument('--original', action='store_true', help="the original CPA's settings: latent 128, 128x3, batch 256")
     ap.add_argument('--device', default='cpu'); ap.add_argument('--compile', action='store_true')
@@ -130,7 +132,7 @@ def main():
            'gemm_fraction': ours_cps * fpc / gemm, 'predict_cells_per_s': predict_cps,
            'setup': {'n_cells': args.n_cells, 'n_train_cells': mine[0]['n_train'], 'n_genes': args.n_genes, 'epochs': args.epochs,
                      'threads': args.threads, 'batch_size': args.batch_size, 'latent': args.latent, 'hidden': args.hidden,
-                     'layers': args.layers, 'pseudobulk': args.pseudobulk, 'ema_epochs': args.ema_epochs, 'device': args.device, 'compile': args.compile, 'autocast': args.autocast,
+                     'layers': args.layers, 'pseudobulk': args.pseudobulk, 'swap_pseudobulk': args.swap_pseudobulk, 'ema_epochs': args.ema_epochs, 'device': args.device, 'compile': args.compile, 'autocast': args.autocast,
                      'rounds': args.rounds, 'gemm_flops_per_s': gemm, 'flops_per_cell': fpc,
                      'cpa_nb_adversary_steps': mine[0]['adversary_steps'], 'peer_adv_steps': 'every batch (cpa-tools adv_steps=None)',
                      'all_cpa_nb': [m['cells_per_s'] for m in mine], 'all_peer': [t['cells_per_s'] for t in theirs]}}

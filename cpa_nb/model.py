@@ -16,15 +16,16 @@ from .data import Vocab, CPAData, check_adata, encode_obs, rank_genes_groups_cov
 from .stream import RowSource, stream_batches
 from .distributed import rank_world, all_reduce_mean_, broadcast_, broadcast_object
 from .dosers import make_doser, DOSERS, fit_hill, start_hill
-from .module import CPAModule, gaussian_nll, pseudobulk_loss
+from .module import CPAModule, gaussian_nll, pseudobulk_loss, swap_within
 from .metrics import r2
 
 # %% auto #0
-__all__ = ['PSEUDOBULK', 'MIN_EPOCH_CELLS', 'MAX_VALID_CELLS', 'FORMAT', 'CHECKPOINT', 'ENSEMBLE', 'CPAParams', 'CPA',
-           'random_split']
+__all__ = ['PSEUDOBULK', 'SWAP_PSEUDOBULK', 'MIN_EPOCH_CELLS', 'MAX_VALID_CELLS', 'LOSSES', 'FORMAT', 'CHECKPOINT', 'ENSEMBLE',
+           'CPAParams', 'CPA', 'random_split']
 
 # %% ../nbs/05_model.ipynb #47ba04fc
 PSEUDOBULK = 100.  # default of `CPAParams.pseudobulk` (bench/README.md: the choice and its measurements)
+SWAP_PSEUDOBULK = 100.  # default of `CPAParams.swap_pseudobulk` (bench/README.md, section "The swapped pseudobulk loss")
 MIN_EPOCH_CELLS = 20_000  # default of `CPAParams.min_epoch_cells`: an epoch of a small data set is several passes (see `_epoch_draws`)
 
 @dataclass
@@ -47,6 +48,7 @@ class CPAParams:
     reg_adv:float=5. # weight of the adversary loss in the autoencoder's objective
     penalty_adv:float=1. # weight of the adversaries' gradient penalty
     pseudobulk:float=PSEUDOBULK # weight of the pseudobulk loss: each condition's mean prediction against its mean expression in every minibatch (see `pseudobulk_loss`); 0 = off
+    swap_pseudobulk:float=SWAP_PSEUDOBULK # weight of the swapped pseudobulk loss: the same, with each cell's attributes on another cell's basal latent (same covariates; see `swap_within`); 0 = off
     nll_beta:float=0. # β-NLL: each gene's NLL weighted by its variance**nll_beta (0 = plain NLL; see `gaussian_nll`)
     adversary_steps:int=3 # of every this many minibatches, one updates the autoencoder, the rest the adversaries
     batch_size:int=256 # cells per minibatch
@@ -68,6 +70,7 @@ class CPAParams:
         if p.doser_init not in ('data', 'middle'): raise ValueError(f"unknown doser_init {p.doser_init!r}; choose 'data' or 'middle'")
         if not 0 <= p.nll_beta <= 1: raise ValueError(f"nll_beta={p.nll_beta}; it must be in [0, 1] (0: plain NLL, 1: the mean learns as with the squared error)")
         if p.pseudobulk < 0: raise ValueError(f"pseudobulk={p.pseudobulk}; it must be >= 0 (0 turns the pseudobulk loss off)")
+        if p.swap_pseudobulk < 0: raise ValueError(f"swap_pseudobulk={p.swap_pseudobulk}; it must be >= 0 (0 turns the swapped pseudobulk loss off)")
         if p.ema_epochs < 0: raise ValueError(f"ema_epochs={p.ema_epochs}; it must be >= 0 (0: predict with the last weights, no average)")
         if p.adversary_steps < 2: raise ValueError(f"adversary_steps={p.adversary_steps}; it must be >= 2 (one autoencoder step, at least one adversary step)")
         return p
@@ -239,6 +242,8 @@ def validation_score(self:CPA, split:str|None=None)->float|None:
     return r2(torch.cat(real_d), torch.cat(pred_d))
 
 # %% ../nbs/05_model.ipynb #53845221
+LOSSES = ('recon', 'pseudobulk', 'swap_pseudobulk', 'adversary', 'penalty')  # the losses each `history` row averages over the epoch
+
 def _adam(params:list, lr:float, weight_decay:float)->torch.optim.Adam:
     "Adam, fused into one kernel per step where this torch and device allow it (far less per-step overhead)"
     try: return torch.optim.Adam(params, lr=lr, weight_decay=weight_decay, fused=True)
@@ -264,10 +269,12 @@ def _memory_batches(X:torch.Tensor, order:torch.Tensor, batch_size:int, rank:int
         yield idx, X[idx]
 
 @patch
-def _train_epoch(self:CPA, batches, D, C, G, opts:dict, autocast:bool=False, world:int=1, average=None)->dict:
+def _train_epoch(self:CPA, batches, D, C, G, K, opts:dict, autocast:bool=False, world:int=1, average=None,
+                 swap_gen:torch.Generator|None=None, # pairs the swapped pseudobulk loss's cells (needed when it is on)
+                )->dict:
     p, m = self.params, self.module
     m.train()
-    sums = {k: torch.zeros((), device=D.device) for k in ('recon', 'pseudobulk', 'adversary', 'penalty')}  # read once per epoch: no per-step sync
+    sums = {k: torch.zeros((), device=D.device) for k in LOSSES}  # read once per epoch: no per-step sync
     counts = {'recon': 0, 'adversary': 0}
     ae_opts = [o for k, o in opts.items() if k != 'adversary']
     ae_params = [q for o in ae_opts for g in o.param_groups for q in g['params']]
@@ -279,7 +286,10 @@ def _train_epoch(self:CPA, batches, D, C, G, opts:dict, autocast:bool=False, wor
         if b % p.adversary_steps == 0:
             for q in adversaries: q.requires_grad_(False)  # the autoencoder step needs gradients through them, not of them
             with amp():
-                basal, mean, var = m(x, d, c)
+                if p.swap_pseudobulk > 0:
+                    basal, a = m.encode(x), m.attribute_latent(d, c)
+                    mean, var, swapped = m.decode_swapped(basal + a, basal[swap_within(K[idx], swap_gen)] + a)
+                else: basal, mean, var = m(x, d, c)
                 adv, _ = m.adversary_loss(basal, d, c)
             mean = mean.float()  # the losses in fp32 (a no-op without autocast)
             recon = gaussian_nll(x, mean, var.float(), p.nll_beta)
@@ -288,6 +298,10 @@ def _train_epoch(self:CPA, batches, D, C, G, opts:dict, autocast:bool=False, wor
                 pb = pseudobulk_loss(x, mean, G[idx])
                 loss = loss + p.pseudobulk * pb
                 sums['pseudobulk'] += pb.detach()
+            if p.swap_pseudobulk > 0:
+                spb = pseudobulk_loss(x, swapped.float(), G[idx])
+                loss = loss + p.swap_pseudobulk * spb
+                sums['swap_pseudobulk'] += spb.detach()
             for o in ae_opts: o.zero_grad(set_to_none=True)
             loss.backward()
             if world > 1: all_reduce_mean_(q.grad for q in ae_params if q.grad is not None)
@@ -307,8 +321,7 @@ def _train_epoch(self:CPA, batches, D, C, G, opts:dict, autocast:bool=False, wor
         all_reduce_mean_(sums.values())  # the loss curve of all processes
         for net in (m, *([average.module] if average is not None else [])):  # BatchNorm statistics of all the data
             all_reduce_mean_(buf for name, buf in net.named_buffers() if 'running' in name)
-    return {'recon': sums['recon'].item() / max(counts['recon'], 1), 'pseudobulk': sums['pseudobulk'].item() / max(counts['recon'], 1), 'adversary': sums['adversary'].item() / max(counts['adversary'], 1),
-            'penalty': sums['penalty'].item() / max(counts['adversary'], 1)}
+    return {k: v.item() / max(counts['adversary' if k in ('adversary', 'penalty') else 'recon'], 1) for k, v in sums.items()}
 
 # %% ../nbs/05_model.ipynb #db338040
 def _epoch_draws(n:int, # training cells
@@ -419,18 +432,20 @@ def _load_checkpoint(self:CPA, path:Path, opts:dict, scheds:dict, gen:torch.Gene
     gen.set_state(blob['generator'])
     self.history, self.epochs_trained = cfg['history'], cfg['epochs_trained']
     best_state = blob['best_state']
-    return json.loads(blob['run']), None if best_state is None else {k: v.to(self.device) for k, v in best_state.items()}
+    run = {'ref': json.loads(blob['run'])['best'], **json.loads(blob['run'])}  # checkpoints written before min_delta existed have no 'ref'
+    return run, None if best_state is None else {k: v.to(self.device) for k, v in best_state.items()}
 
 # %% ../nbs/05_model.ipynb #b510d579
 def _nonfinite(row:dict, module)->str|None:
     "Which training loss (or the weights) went NaN/inf, if any"
-    for k in ('recon', 'pseudobulk', 'adversary', 'penalty'):
+    for k in LOSSES:
         if not np.isfinite(row[k]): return f'{k} loss'
     if not all(torch.isfinite(q).all() for q in module.parameters()): return 'weights'
 
 @patch
 def fit(self:CPA, max_epochs:int=100, # epochs to run at most
         patience:int|None=10, # evaluations without improvement before stopping (None: never stop early)
+        min_delta:float=1e-3, # an improvement resets the patience only if it beats the score of the last one that did by more than this (the best weights are kept either way)
         eval_every:int=1, # epochs between validation scores
         progress:bool=True, # show a tqdm progress bar
         checkpoint_dir:str|Path|None=None, # directory of `checkpoint.pt`; None: no checkpoints
@@ -448,7 +463,8 @@ def fit(self:CPA, max_epochs:int=100, # epochs to run at most
     if p.batch_size % world: raise ValueError(f"batch_size={p.batch_size} (the global minibatch) does not split over {world} processes; use a multiple of {world}")
     train = torch.from_numpy(np.flatnonzero(data.splits[self.splits['train_split']]))
     D, C = data.doses.to(self.device), data.covariates.to(self.device)
-    G = torch.from_numpy(np.unique(data.conditions, return_inverse=True)[1]).to(self.device)  # condition code per cell, for the pseudobulk loss
+    G = torch.from_numpy(np.unique(data.conditions, return_inverse=True)[1]).to(self.device)  # condition code per cell, for the pseudobulk losses
+    K = torch.unique(C, dim=0, return_inverse=True)[1] if C.shape[1] else torch.zeros(len(C), dtype=torch.long, device=C.device)  # covariate combination per cell: the swapped pseudobulk loss pairs cells within it
     X = None if data.streamed else data.X.to(self.device)
     if world > 1: broadcast_(self.module.state_dict().values())  # every process starts from process 0's weights
     opts, scheds = self._optimizers()
@@ -460,7 +476,7 @@ def fit(self:CPA, max_epochs:int=100, # epochs to run at most
         for sub in (self.module.encoder, self.module.decoder, self.module.mean_head, self.module.var_head): sub.compile()
     gen = torch.Generator().manual_seed(p.seed + self.epochs_trained)
     weights = _sampling_weights(data.conditions[train.numpy()], p.balance)
-    run, best_state = dict(best=-np.inf, bad=0, end=self.epochs_trained + max_epochs), None
+    run, best_state = dict(best=-np.inf, ref=-np.inf, bad=0, end=self.epochs_trained + max_epochs), None
     ckpt = None if checkpoint_dir is None else Path(checkpoint_dir)
     if resume and (ckpt / CHECKPOINT).exists(): run, best_state = self._load_checkpoint(ckpt, opts, scheds, gen, average)
     bar = tqdm(range(self.epochs_trained, run['end']), desc='CPA', disable=not progress or rank != 0, unit='epoch', initial=0)
@@ -477,7 +493,8 @@ def fit(self:CPA, max_epochs:int=100, # epochs to run at most
         else:
             pick = _epoch_draws(len(train), n_draws, weights, gen)
             batches = _memory_batches(X, train[pick].to(self.device), p.batch_size, rank, world)
-        row = self._train_epoch(batches, D, C, G, opts, autocast, world, average)
+        swap_gen = torch.Generator().manual_seed(int(torch.randint(2**62, (1,), generator=gen))) if p.swap_pseudobulk > 0 else None  # off: the same draws as before it existed
+        row = self._train_epoch(batches, D, C, G, K, opts, autocast, world, average, swap_gen)
         failed = _nonfinite(row, self.module)
         if failed:
             self.module.load_state_dict(good)
@@ -495,8 +512,9 @@ def fit(self:CPA, max_epochs:int=100, # epochs to run at most
             k = int(np.argmax([-np.inf if s is None else s for s in scores]))
             score = row['valid_score'] = scores[k]
             if average is not None: row['valid_live'] = scores[-1]
-            if score is not None and score > run['best']: run['best'], best_state, run['bad'] = score, copy.deepcopy(nets[k].state_dict()), 0
-            elif score is not None: run['bad'] += 1
+            if score is not None and score > run['best']: run['best'], best_state = score, copy.deepcopy(nets[k].state_dict())
+            if score is not None and score > run['ref'] + min_delta: run['ref'], run['bad'] = score, 0
+            elif score is not None: run['bad'] += 1  # averaged weights creep up by ~1e-4 per epoch for long after the model stopped learning
         self.history.append(row)
         bar.set_postfix(recon=f"{row['recon']:.3f}", adv=f"{row['adversary']:.3f}", valid=f"{row.get('valid_score') or float('nan'):.3f}")
         stopping = self.epochs_trained == run['end'] or (patience is not None and run['bad'] >= patience)
@@ -573,7 +591,7 @@ def load(cls:CPA, path:str|Path, device:str='cpu')->CPA:
         raise ValueError(f"{f} was saved in model format {cfg.get('format')} by cpa_nb {cfg.get('cpa_nb_version', '(unknown)')}; this cpa_nb "
                          f"({__version__}) reads format {FORMAT}: load it with the version that saved it")
     self = cls.__new__(cls)
-    params = CPAParams(**{'skip': False, 'ema_epochs': 0., **cfg['params']})  # models saved before the skip path or weight averaging existed had neither
+    params = CPAParams(**{'skip': False, 'ema_epochs': 0., 'swap_pseudobulk': 0., **cfg['params']})  # models saved before the skip path, weight averaging or the swapped loss existed had none
     self._setup(Vocab(**cfg['vocab']), params, cfg['dose_range'], cfg['train_conditions'], cfg['splits'], device)
     self.module.load_state_dict(blob['state_dict'])
     self.degs, self.history, self.epochs_trained = cfg['degs'], cfg['history'], cfg['epochs_trained']

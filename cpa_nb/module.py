@@ -8,7 +8,7 @@ import torch, torch.nn as nn, torch.nn.functional as F
 from fastcore.basics import patch
 
 # %% auto #0
-__all__ = ['mlp', 'CPAModule', 'gaussian_nll', 'pseudobulk_loss']
+__all__ = ['mlp', 'CPAModule', 'gaussian_nll', 'pseudobulk_loss', 'swap_within']
 
 # %% ../nbs/04_module.ipynb #b8ad7c4b
 def mlp(sizes:list, # layer widths, input first, output last
@@ -66,9 +66,7 @@ def decode(self:CPAModule, z,
           ):
     "Mean and variance per gene of latent `z`"
     h = self.decoder(z)
-    if out is None:
-        mean = self.mean_head(h) if self.skip is None else self.mean_head(h) + self.skip(z)
-        return mean, F.softplus(self.var_head(h)) + 1e-4
+    if out is None: return self._mean(h, z), self._variance(h)
     mean, var = out
     h, z = h.float(), z.float()  # the heads in float32, also under autocast (out= products take no part in it)
     torch.addmm(self.mean_head.bias, h, self.mean_head.weight.T, out=mean)
@@ -76,6 +74,16 @@ def decode(self:CPAModule, z,
     torch.addmm(self.var_head.bias, h, self.var_head.weight.T, out=var)
     torch.logaddexp(var, var.new_zeros(()), out=var).add_(1e-4)  # softplus, in place
     return mean, var
+
+@patch
+def _mean(self:CPAModule, h, z):
+    "Mean per gene from the decoder's last hidden layer `h` (and, on the skip path, from latent `z`)"
+    return self.mean_head(h) if self.skip is None else self.mean_head(h) + self.skip(z)
+
+@patch
+def _variance(self:CPAModule, h):
+    "Variance per gene from the decoder's last hidden layer `h`: positive, at least 1e-4"
+    return F.softplus(self.var_head(h)) + 1e-4
 
 @patch
 def forward(self:CPAModule, x, doses, covariates):
@@ -128,6 +136,31 @@ def pseudobulk_loss(x, # observed expression, cells x genes
     n = torch.bincount(g).to(mean.dtype)
     residual_sums = torch.zeros(len(n), x.shape[1], dtype=mean.dtype, device=mean.device).index_add_(0, g, mean - x)
     return (residual_sums / n[:, None]).pow(2).mean()
+
+# %% ../nbs/04_module.ipynb #07758cda
+def _shuffled_by_group(groups, gen):
+    "Indices that sort `groups`, in random order within each group"
+    r = torch.randperm(len(groups), generator=gen).to(groups.device)
+    return r[torch.argsort(groups[r], stable=True)]
+
+def swap_within(groups, # integer group of every cell (e.g. its covariate combination)
+                gen:torch.Generator, # CPU generator of the random pairing
+               ):
+    "A random permutation that maps every cell to a cell of its own group"
+    a, b = _shuffled_by_group(groups, gen), _shuffled_by_group(groups, gen)
+    perm = torch.empty_like(a)
+    perm[a] = b  # both list the groups in the same order and sizes: position k is in the same group in each
+    return perm
+
+@patch
+def decode_swapped(self:CPAModule, z, # latents of the minibatch's cells: basal + attributes
+                   z_swapped, # the same attributes on other cells' basal latents
+                  ):
+    "Mean and variance of `z`, and the mean of `z_swapped`, from one pass of the decoder's layers (one set of batch statistics)"
+    zz = torch.cat([z, z_swapped])
+    h = self.decoder(zz)
+    mean, n = self._mean(h, zz), len(z)
+    return mean[:n], self._variance(h[:n]), mean[n:]
 
 # %% ../nbs/04_module.ipynb #7f57d9b9
 @patch

@@ -19,14 +19,20 @@ __all__ = ['plot_history', 'plot_latent_dose_response', 'plot_latent_dose_respon
 
 # %% ../nbs/09_plots.ipynb #3fb75974
 def plot_history(model:CPA)->plt.Figure:
-    "Reconstruction loss, pseudobulk loss (when it is on), adversary loss and validation score per epoch"
-    h, beta, pb = model.history_df, model.params.nll_beta, model.params.pseudobulk
-    recon = f'reconstruction (β-NLL, β={beta:g})' if beta else 'reconstruction (Gaussian NLL)'  # the loss the model was trained on
-    panels = [('recon', recon)] + ([('pseudobulk', f'pseudobulk loss (weight {pb:g})')] if pb else []) + \
+    "Reconstruction loss, pseudobulk losses (those that are on), adversary loss and validation score per epoch"
+    h, p = model.history_df, model.params
+    recon = f'reconstruction (β-NLL, β={p.nll_beta:g})' if p.nll_beta else 'reconstruction (Gaussian NLL)'  # the loss the model was trained on
+    pseudobulk = [(col, f'{name} (weight {w:g})') for col, name, w in
+                  [('pseudobulk', 'own basal latent', p.pseudobulk), ('swap_pseudobulk', 'swapped basal latent', p.swap_pseudobulk)] if w]
+    panels = [('recon', recon)] + ([('pseudobulk', 'pseudobulk losses')] if pseudobulk else []) + \
              [('adversary', 'adversary loss'), ('valid_score', 'validation score (R² Δ, DEGs)')]
     fig, axes = plt.subplots(1, len(panels), figsize=(4 * len(panels), 3))
     for ax, (col, title) in zip(axes, panels):
-        if col in h: ax.plot(h.epoch, h[col].astype(float), marker='.' if col == 'valid_score' else None)
+        if col == 'pseudobulk':
+            for c, label in pseudobulk:
+                if c in h: ax.plot(h.epoch, h[c].astype(float), label=label)
+            ax.set_yscale('log'); ax.legend(fontsize='small')
+        elif col in h: ax.plot(h.epoch, h[col].astype(float), marker='.' if col == 'valid_score' else None)
         ax.set(title=title, xlabel='epoch')
     fig.tight_layout()
     return fig

@@ -16,7 +16,7 @@ from cpa_nb.model import CPA
 rank, world = init_distributed()
 path, backed, out = sys.argv[1], sys.argv[2] == 'backed', sys.argv[3]
 adata = ad.read_h5ad(path, backed='r' if backed else None)
-pseudobulk = {} if sys.argv[5] == 'default' else {'pseudobulk': float(sys.argv[5])}
+pseudobulk = {} if sys.argv[5] == 'default' else {'pseudobulk': float(sys.argv[5]), 'swap_pseudobulk': float(sys.argv[5])}
 model = CPA(adata, 'condition', 'dose_val', ['cell_type'], control='Vehicle', split_key='split', latent_dim=16, hidden_dim=64, batch_size=64, min_epoch_cells=0,
             seed=int(sys.argv[4]), **pseudobulk)  # one pass per epoch: short runs
 if backed: model.data.X.chunk_size = 256
@@ -39,8 +39,9 @@ def runs(tmp_path_factory):
     tmp = tmp_path_factory.mktemp('ddp')
     (tmp / 'train.py').write_text(TRAIN_SCRIPT)
     simulate_sciplex2(n_cells=3000, n_genes=100, n_truth_cells=20, seed=3).write_h5ad(tmp / 'sim.h5ad')
-    # The loss-curve comparisons run without the pseudobulk loss: each process pools its own share of a minibatch, so with it
-    # 2 processes optimise a (slightly) different objective from 1; one run with the default checks that path trains too.
+    # The loss-curve comparisons run without the pseudobulk losses: each process pools (and, for the swapped one, pairs) its own
+    # share of a minibatch, so with them 2 processes optimise a (slightly) different objective from 1; one run with the defaults
+    # checks that path trains too.
     runs = {(n, b, s): _train(tmp, tmp / 'sim.h5ad', n, b, s) for n, b, s in [(1, False, 0), (2, False, 0), (2, True, 0), (1, False, 1)]}
     runs['default'] = _train(tmp, tmp / 'sim.h5ad', 2, seed=0, pseudobulk='default')
     return runs
@@ -63,11 +64,12 @@ def test_two_gloo_processes_follow_the_one_process_loss_curve(runs):
     assert valid[-1] > valid[0]  # process 0's validation score reached every process's history
 
 
-def test_two_processes_train_with_the_default_pseudobulk_loss(runs):
+def test_two_processes_train_with_the_default_pseudobulk_losses(runs):
     h = runs['default']
     assert h['world'] == 2 and _recon(h)[-1] < _recon(h)[0] - 0.05
-    pb = np.array([r['pseudobulk'] for r in h['history']])
-    assert pb.min() > 0 and pb[-1] < pb[0] / 2  # it is on, and the conditions' means are learnt
+    for loss in ('pseudobulk', 'swap_pseudobulk'):
+        pb = np.array([r[loss] for r in h['history']])
+        assert pb.min() > 0 and pb[-1] < pb[0] / 2, loss  # it is on, and the conditions' means are learnt
 
 
 def test_two_processes_stream_a_backed_file(runs):
