@@ -432,7 +432,8 @@ def _load_checkpoint(self:CPA, path:Path, opts:dict, scheds:dict, gen:torch.Gene
     gen.set_state(blob['generator'])
     self.history, self.epochs_trained = cfg['history'], cfg['epochs_trained']
     best_state = blob['best_state']
-    run = {'ref': json.loads(blob['run'])['best'], **json.loads(blob['run'])}  # checkpoints written before min_delta existed have no 'ref'
+    run = json.loads(blob['run'])
+    run.setdefault('ref', run['best'])  # checkpoints written before min_delta existed have no 'ref'
     return run, None if best_state is None else {k: v.to(self.device) for k, v in best_state.items()}
 
 # %% ../nbs/05_model.ipynb #b510d579

@@ -152,6 +152,7 @@ def swap_within(groups, # integer group of every cell (e.g. its covariate combin
     perm[a] = b  # both list the groups in the same order and sizes: position k is in the same group in each
     return perm
 
+# %% ../nbs/04_module.ipynb #9e8c50a1
 @patch
 def decode_swapped(self:CPAModule, z, # latents of the minibatch's cells: basal + attributes
                    z_swapped, # the same attributes on other cells' basal latents
