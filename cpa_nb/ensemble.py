@@ -46,8 +46,10 @@ def condition_means(self:CPAEnsemble, X:torch.Tensor, # source cells x genes
                     doses:torch.Tensor, # conditions x drugs
                     covariates:torch.Tensor, # conditions x covariate keys
                     batch_size:int=4096, # cells per forward pass
+                    variances:bool=True, # also the mixture's variance (False: None, and much less work)
                    )->tuple: # (means, variances): conditions x genes
     "The members' `CPA.condition_means` as an equal mixture: mean of the means; mean of the variances plus the variance of the means"
+    if not variances: return torch.stack([m.condition_means(X, doses, covariates, batch_size, variances=False)[0] for m in self.models]).mean(0), None
     return mixture(*self.member_condition_means(X, doses, covariates, batch_size))[:2]
 
 @patch

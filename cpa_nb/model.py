@@ -16,7 +16,7 @@ from .data import Vocab, CPAData, check_adata, encode_obs, rank_genes_groups_cov
 from .stream import RowSource, stream_batches
 from .distributed import rank_world, all_reduce_mean_, broadcast_, broadcast_object
 from .dosers import make_doser, DOSERS, fit_hill, start_hill
-from .module import CPAModule, gaussian_nll, pseudobulk_loss, swap_within
+from .module import CPAModule, dense_groups, gaussian_nll, group_means, pseudobulk_loss, swap_within
 from .metrics import r2
 
 # %% auto #0
@@ -187,17 +187,19 @@ def condition_means(self:CPA, X:torch.Tensor, # source cells x genes
                     doses:torch.Tensor, # conditions x drugs
                     covariates:torch.Tensor, # conditions x covariate keys
                     batch_size:int=4096, # cells per forward pass
+                    variances:bool=True, # also the mean predicted variance (False: None, and much less work)
                    )->tuple: # (means, variances): conditions x genes, averaged over the source cells
     "Mean over source cells of the predicted mean and variance under each condition"
-    self.module.eval()
+    m = self.module.eval()
     X = X.to(self.device)
-    basal = torch.cat([self.module.encode(X[i:i + batch_size]) for i in range(0, len(X), batch_size)])
-    attr = self.module.attribute_latent(doses.to(self.device), covariates.to(self.device))
-    means, variances = [], []
+    basal = torch.cat([m.encode(X[i:i + batch_size]) for i in range(0, len(X), batch_size)])
+    attr = m.attribute_latent(doses.to(self.device), covariates.to(self.device))
+    means, var_means = [], []
     for a in attr:
-        m, v = zip(*(self.module.decode(basal[i:i + batch_size] + a) for i in range(0, len(basal), batch_size)))
-        means.append(torch.cat(m).mean(0)); variances.append(torch.cat(v).mean(0))
-    return torch.stack(means).cpu(), torch.stack(variances).cpu()
+        h = torch.cat([m.decoder(basal[i:i + batch_size] + a) for i in range(0, len(basal), batch_size)])
+        means.append(m._mean(h.mean(0), basal.mean(0) + a))  # the mean is linear in h and z: decode the mean hidden state once, not every cell
+        if variances: var_means.append(sum(m._variance(h[i:i + batch_size]).sum(0) for i in range(0, len(h), batch_size)) / len(h))
+    return torch.stack(means).cpu(), torch.stack(var_means).cpu() if variances else None
 
 # %% ../nbs/05_model.ipynb #e28a3742
 def _covariate_rows(data:CPAData, names:np.ndarray)->tuple:
@@ -234,7 +236,7 @@ def validation_score(self:CPA, split:str|None=None)->float|None:
     for i, cov in enumerate(cov_rows):
         rows = [r for r in range(len(names)) if (covs[r] == cov).all()]
         src = cells(('control', i))
-        pred, _ = self.condition_means(src, doses[rows], covs[rows])
+        pred, _ = self.condition_means(src, doses[rows], covs[rows], variances=False)
         for r, p in zip(rows, pred):
             g = [gene_idx[x] for x in self.degs[names[r]]]
             real_d.append((cells(names[r]).mean(0) - src.mean(0))[g])
@@ -288,7 +290,8 @@ def _train_epoch(self:CPA, batches, D, C, G, K, opts:dict, autocast:bool=False, 
             with amp():
                 if p.swap_pseudobulk > 0:
                     basal, a = m.encode(x), m.attribute_latent(d, c)
-                    mean, var, swapped = m.decode_swapped(basal + a, basal[swap_within(K[idx], swap_gen)] + a)
+                    conds, sizes = dense_groups(G[idx])
+                    mean, var, swapped = m.decode_swapped(basal + a, basal[swap_within(K[idx], swap_gen)] + a, conds, sizes)
                 else: basal, mean, var = m(x, d, c)
                 adv, _ = m.adversary_loss(basal, d, c)
             mean = mean.float()  # the losses in fp32 (a no-op without autocast)
@@ -299,7 +302,7 @@ def _train_epoch(self:CPA, batches, D, C, G, K, opts:dict, autocast:bool=False, 
                 loss = loss + p.pseudobulk * pb
                 sums['pseudobulk'] += pb.detach()
             if p.swap_pseudobulk > 0:
-                spb = pseudobulk_loss(x, swapped.float(), G[idx])
+                spb = (swapped.float() - group_means(x, conds, sizes)).pow(2).mean()  # pseudobulk_loss on the conditions' mean swapped predictions
                 loss = loss + p.swap_pseudobulk * spb
                 sums['swap_pseudobulk'] += spb.detach()
             for o in ae_opts: o.zero_grad(set_to_none=True)

@@ -8,7 +8,7 @@ import torch, torch.nn as nn, torch.nn.functional as F
 from fastcore.basics import patch
 
 # %% auto #0
-__all__ = ['mlp', 'CPAModule', 'gaussian_nll', 'pseudobulk_loss', 'swap_within']
+__all__ = ['mlp', 'CPAModule', 'gaussian_nll', 'dense_groups', 'group_means', 'pseudobulk_loss', 'swap_within']
 
 # %% ../nbs/04_module.ipynb #b8ad7c4b
 def mlp(sizes:list, # layer widths, input first, output last
@@ -126,16 +126,28 @@ def gaussian_nll(x, # observed expression
     "Gaussian negative log-likelihood (without the constant), mean over cells and genes"
     return _GaussianNLL.apply(x, mean, var, float(beta))
 
+# %% ../nbs/04_module.ipynb #bf63a0c1
+def dense_groups(groups, # integer group of every row (any codes)
+                )->tuple: # (each row's group as 0..k-1, in increasing order of the codes; the number of rows in each group)
+    "Groups renumbered 0..k-1, with their sizes"
+    _, codes, counts = torch.unique(groups, return_inverse=True, return_counts=True)  # on a GPU this reads k back: one sync
+    return codes, counts
+
+# %% ../nbs/04_module.ipynb #74639570
+def group_means(v, # rows x features
+                codes, # each row's group, 0..k-1 (from `dense_groups`)
+                counts, # rows per group (from `dense_groups`)
+               ): # k x features
+    "Mean of the rows of `v` in each group"
+    return torch.zeros(len(counts), v.shape[1], dtype=v.dtype, device=v.device).index_add_(0, codes, v) / counts[:, None].to(v.dtype)
+
 # %% ../nbs/04_module.ipynb #5b327e20
 def pseudobulk_loss(x, # observed expression, cells x genes
                     mean, # predicted mean, same shape
                     groups, # condition of every cell (integer codes)
                    ):
     "Squared error between each condition's mean predicted mean and its mean expression, averaged over the conditions present and the genes"
-    _, g = torch.unique(groups, return_inverse=True)  # on a GPU this reads the number of conditions back: one sync per call
-    n = torch.bincount(g).to(mean.dtype)
-    residual_sums = torch.zeros(len(n), x.shape[1], dtype=mean.dtype, device=mean.device).index_add_(0, g, mean - x)
-    return (residual_sums / n[:, None]).pow(2).mean()
+    return group_means(mean - x, *dense_groups(groups)).pow(2).mean()
 
 # %% ../nbs/04_module.ipynb #07758cda
 def _shuffled_by_group(groups, gen):
@@ -156,12 +168,14 @@ def swap_within(groups, # integer group of every cell (e.g. its covariate combin
 @patch
 def decode_swapped(self:CPAModule, z, # latents of the minibatch's cells: basal + attributes
                    z_swapped, # the same attributes on other cells' basal latents
+                   codes, counts, # the cells' conditions, from `dense_groups`
                   ):
-    "Mean and variance of `z`, and the mean of `z_swapped`, from one pass of the decoder's layers (one set of batch statistics)"
-    zz = torch.cat([z, z_swapped])
-    h = self.decoder(zz)
-    mean, n = self._mean(h, zz), len(z)
-    return mean[:n], self._variance(h[:n]), mean[n:]
+    "Mean and variance of `z`, and each condition's mean predicted mean of `z_swapped`, from one pass of the decoder's layers (one set of batch statistics)"
+    h = self.decoder(torch.cat([z, z_swapped]))
+    h, h_swapped = h[:len(z)], h[len(z):]
+    # The mean is linear in h and z, so a condition's mean prediction is the prediction of its mean h and z: the widest layer runs once per condition, not per cell
+    swapped = self._mean(group_means(h_swapped.float(), codes, counts), group_means(z_swapped.float(), codes, counts))  # sums in float32 under autocast too
+    return self._mean(h, z), self._variance(h), swapped
 
 # %% ../nbs/04_module.ipynb #7f57d9b9
 @patch

@@ -79,7 +79,7 @@ def gene_dose_response(model:CPA, controls:ad.AnnData, drug:str, gene:str, grid:
     if table.isna().any().any(): raise ValueError("give covariates= for every covariate with more than one category")
     doses, covs = (torch.from_numpy(a) for a in encode_obs(table, model.vocab))
     if gene not in model.vocab.genes: raise KeyError(f"gene {gene!r} is not among the model's genes")
-    means, _ = model.condition_means(_expression(controls, model.vocab.genes), doses, covs)
+    means, _ = model.condition_means(_expression(controls, model.vocab.genes), doses, covs, variances=False)
     return means[:, model.vocab.genes.index(gene)].numpy()
 
 def plot_gene_dose_response(model:CPA, adata:ad.AnnData, drug:str, gene:str,
@@ -127,7 +127,9 @@ def plot_drug_similarity(model:CPA)->plt.Figure:
     return fig
 
 # %% ../nbs/09_plots.ipynb #a021be57
-def plot_latent_umap(model:CPA, adata:ad.AnnData, max_cells:int=3000, seed:int=0)->plt.Figure:
+def plot_latent_umap(model:CPA, adata:ad.AnnData, max_cells:int=3000, seed:int=0,
+                     n_epochs:int=200, # UMAP's layout epochs (umap's own default for large data; 500 for small data takes 2.5x as long for the same picture)
+                    )->plt.Figure:
     "UMAP of basal and treated latents, coloured by perturbation"
     if adata.n_obs > max_cells: adata = adata[np.sort(np.random.default_rng(seed).choice(adata.n_obs, max_cells, replace=False))]
     fig, axes = plt.subplots(1, 2, figsize=(10, 4))
@@ -136,7 +138,7 @@ def plot_latent_umap(model:CPA, adata:ad.AnnData, max_cells:int=3000, seed:int=0
         lat = model.latent(adata, kind)
         lat.obs[key] = lat.obs[key].astype(str).astype('category')
         sc.pp.neighbors(lat, use_rep='X', random_state=seed)
-        sc.tl.umap(lat, random_state=seed)
+        sc.tl.umap(lat, random_state=seed, maxiter=n_epochs)
         sc.pl.umap(lat, color=key, ax=ax, show=False, title=f'{kind} latent', legend_loc='right margin' if kind == 'treated' else 'none')
     fig.tight_layout()
     return fig
