@@ -16,7 +16,7 @@ from .data import Vocab, CPAData, check_adata, encode_obs, rank_genes_groups_cov
 from .stream import RowSource, stream_batches
 from .distributed import rank_world, all_reduce_mean_, broadcast_, broadcast_object
 from .dosers import make_doser, DOSERS, fit_hill, start_hill
-from .module import CPAModule, dense_groups, gaussian_nll, group_means, swap_within
+from .module import CPAModule, dense_groups, gaussian_nll, group_means, pseudobulk_loss, swap_within
 from .metrics import r2
 
 # %% auto #0
@@ -287,9 +287,7 @@ def _train_epoch(self:CPA, batches, D, C, G, K, opts:dict, autocast:bool=False, 
         d, c = D[idx], C[idx]
         if b % p.adversary_steps == 0:
             for q in adversaries: q.requires_grad_(False)  # the autoencoder step needs gradients through them, not of them
-            if p.pseudobulk > 0 or p.swap_pseudobulk > 0:  # both losses compare each condition's mean with its cells' mean
-                conds, sizes = dense_groups(G[idx])
-                x_means = group_means(x, conds, sizes)
+            if p.pseudobulk > 0 or p.swap_pseudobulk > 0: conds, sizes = dense_groups(G[idx])  # once per step for both losses (on a GPU, one sync)
             with amp():
                 if p.swap_pseudobulk > 0:
                     basal, a = m.encode(x), m.attribute_latent(d, c)
@@ -300,11 +298,11 @@ def _train_epoch(self:CPA, batches, D, C, G, K, opts:dict, autocast:bool=False, 
             recon = gaussian_nll(x, mean, var.float(), p.nll_beta)
             loss = recon - p.reg_adv * adv.float()
             if p.pseudobulk > 0:
-                pb = (group_means(mean, conds, sizes) - x_means).pow(2).mean()  # = pseudobulk_loss(x, mean, G[idx])
+                pb = pseudobulk_loss(x, mean, conds, sizes)
                 loss = loss + p.pseudobulk * pb
                 sums['pseudobulk'] += pb.detach()
             if p.swap_pseudobulk > 0:
-                spb = (swapped.float() - x_means).pow(2).mean()  # pseudobulk_loss on the conditions' mean swapped predictions
+                spb = (swapped.float() - group_means(x, conds, sizes)).pow(2).mean()  # pseudobulk_loss on the conditions' mean swapped predictions
                 loss = loss + p.swap_pseudobulk * spb
                 sums['swap_pseudobulk'] += spb.detach()
             for o in ae_opts: o.zero_grad(set_to_none=True)

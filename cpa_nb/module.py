@@ -144,10 +144,10 @@ def group_means(v, # rows x features
 # %% ../nbs/04_module.ipynb #5b327e20
 def pseudobulk_loss(x, # observed expression, cells x genes
                     mean, # predicted mean, same shape
-                    groups, # condition of every cell (integer codes)
+                    codes, counts, # the cells' conditions, from `dense_groups`
                    ):
     "Squared error between each condition's mean predicted mean and its mean expression, averaged over the conditions present and the genes"
-    return group_means(mean - x, *dense_groups(groups)).pow(2).mean()
+    return group_means(mean - x, codes, counts).pow(2).mean()
 
 # %% ../nbs/04_module.ipynb #07758cda
 def _shuffled_by_group(groups, gen):
