@@ -82,15 +82,17 @@ def predict(self:CPAEnsemble, adata:ad.AnnData, # source cells with the models' 
             perturbation:str|None=None, dose=None, covariates:dict|None=None, conditions:pd.DataFrame|None=None, # the targets, as in `CPA.predict`
             min_cells:int=30, # training conditions with fewer cells are not uncertainty references
             batch_size:int=4096, # cells per forward pass
+            variance:bool=True, # also the mixture's variance, in layers['variance'] (False: means only; the spread is still computed)
            )->ad.AnnData:
     "Counterfactual prediction of the ensemble: the members' predictions combined as an equal mixture"
     s1 = s2 = var_sum = first = None
     unc = {'uncertainty_cosine': 0., 'uncertainty_euclidean': 0.}
     for m in self.models:
-        p = m.predict(adata, perturbation, dose, covariates, conditions, min_cells=min_cells, batch_size=batch_size)
+        p = m.predict(adata, perturbation, dose, covariates, conditions, min_cells=min_cells, batch_size=batch_size, variance=variance)
         x = np.asarray(p.X, dtype=np.float64)
-        if first is None: first, s1, s2, var_sum = p, x.copy(), x * x, p.layers['variance'].astype(np.float64)
-        else: s1 += x; s2 += x * x; var_sum += p.layers['variance']
+        v = p.layers['variance'].astype(np.float64) if variance else 0.
+        if first is None: first, s1, s2, var_sum = p, x.copy(), x * x, v
+        else: s1 += x; s2 += x * x; var_sum += v
         for k in unc: unc[k] = unc[k] + p.obs[k].to_numpy()
     n = len(self.models)
     mean = s1 / n
@@ -98,7 +100,8 @@ def predict(self:CPAEnsemble, adata:ad.AnnData, # source cells with the models' 
     obs = first.obs.copy()
     for c, total in unc.items(): obs[c] = total / n
     obs['ensemble_spread'] = np.sqrt(spread2).mean(1)
-    return ad.AnnData(mean.astype(np.float32), obs=obs, var=first.var.copy(), layers={'variance': (var_sum / n + spread2).astype(np.float32)})
+    layers = {'variance': (var_sum / n + spread2).astype(np.float32)} if variance else {}
+    return ad.AnnData(mean.astype(np.float32), obs=obs, var=first.var.copy(), layers=layers)
 
 # %% ../nbs/15_ensemble.ipynb #5daefb78
 @patch

@@ -62,7 +62,7 @@ def attribute_latent(self:CPAModule, doses, covariates):
 
 @patch
 def decode(self:CPAModule, z,
-           out:tuple|None=None, # (mean, variance) float32 tensors to write into (prediction: no new cells x genes memory per batch)
+           out:tuple|None=None, # (mean, variance) float32 tensors to write into (prediction: no new cells x genes memory per batch); variance None: means only
           ):
     "Mean and variance per gene of latent `z`"
     h = self.decoder(z)
@@ -71,6 +71,7 @@ def decode(self:CPAModule, z,
     h, z = h.float(), z.float()  # the heads in float32, also under autocast (out= products take no part in it)
     torch.addmm(self.mean_head.bias, h, self.mean_head.weight.T, out=mean)
     if self.skip is not None: mean.addmm_(z, self.skip.weight.T)
+    if var is None: return mean, None  # the variance head is a third of the decoder's work
     torch.addmm(self.var_head.bias, h, self.var_head.weight.T, out=var)
     torch.logaddexp(var, var.new_zeros(()), out=var).add_(1e-4)  # softplus, in place
     return mean, var

@@ -64,13 +64,15 @@ def predict(self:CPA, adata:ad.AnnData, # source cells (usually controls) with t
             dose=None, # its dose(s), e.g. 0.5 or '0.5+0.1'
             covariates:dict|None=None, # target covariate values; missing ones keep each cell's own
             conditions:pd.DataFrame|None=None, # many targets at once: columns perturbation, dose, covariate keys
-            sample:bool=False, # also draw one Gaussian sample per cell into layers['sample']
+            variance:bool=True, # also the predicted variance, in layers['variance'] (False: means only, half the memory and less work)
+            sample:bool=False, # also draw one Gaussian sample per cell into layers['sample'] (needs the variance)
             seed:int=0, # seed of the samples
             min_cells:int=30, # training conditions with fewer cells are not uncertainty references
             batch_size:int=4096, # cells per forward pass
             out:str|Path|None=None, # write into this .h5ad batch by batch (never all in memory) and return it opened backed
            )->ad.AnnData:
     "Counterfactual prediction of `adata`'s cells under one or many targets"
+    if sample and not variance: raise ValueError("sample=True draws from the predicted variance; pass variance=True (the default) or sample=False")
     targets = self.target_table(perturbation, dose, covariates, conditions)
     self.module.eval()
     source = RowSource.from_adata(adata, self.vocab.genes)
@@ -91,15 +93,17 @@ def predict(self:CPA, adata:ad.AnnData, # source cells (usually controls) with t
     var = pd.DataFrame(index=self.vocab.genes)
     gen = torch.Generator(device=self.device).manual_seed(seed)
     direct = out is None and self.device.type == 'cpu'  # decode straight into the output's rows; else into two reused buffers
-    scratch = None if direct else [torch.empty(min(batch_size, n), len(var), device=self.device) for _ in range(2)]
-    with _prediction_store(out, obs, var, ['variance'] + (['sample'] if sample else [])) as (means, layers):
+    scratch = None if direct else [torch.empty(min(batch_size, n), len(var), device=self.device) for _ in range(1 + variance)]
+    with _prediction_store(out, obs, var, (['variance'] if variance else []) + (['sample'] if sample else [])) as (means, layers):
         for i, x in source.batches(batch_size):  # each batch of source cells is read and encoded once, for all targets
             basal = self.module.encode(x.to(self.device))
             for t, (doses, covs) in enumerate(encoded):
                 rows = slice(t * n + i, t * n + i + len(basal))
-                buf = (torch.from_numpy(means[rows]), torch.from_numpy(layers['variance'][rows])) if direct else [s[:len(basal)] for s in scratch]
+                buf = [torch.from_numpy(means[rows]), torch.from_numpy(layers['variance'][rows]) if variance else None] if direct else [s[:len(basal)] for s in scratch] + [None] * (not variance)
                 m, v = self.module.decode(basal + self.module.attribute_latent(doses[i:i + len(basal)], covs[i:i + len(basal)]), out=buf)
-                if not direct: means[rows], layers['variance'][rows] = m.cpu().numpy(), v.cpu().numpy()
+                if not direct:
+                    means[rows] = m.cpu().numpy()
+                    if variance: layers['variance'][rows] = v.cpu().numpy()
                 if sample: layers['sample'][rows] = (m + v.sqrt() * torch.randn(m.shape, generator=gen, device=self.device)).cpu().numpy()
     if out is not None: return ad.read_h5ad(out, backed='r')
     return ad.AnnData(means, obs=obs, var=var, layers=layers)
