@@ -64,12 +64,12 @@ def predict(self:CPA, adata:ad.AnnData, # source cells (usually controls) with t
             dose=None, # its dose(s), e.g. 0.5 or '0.5+0.1'
             covariates:dict|None=None, # target covariate values; missing ones keep each cell's own
             conditions:pd.DataFrame|None=None, # many targets at once: columns perturbation, dose, covariate keys
-            variance:bool=True, # also the predicted variance, in layers['variance'] (False: means only, half the memory and less work)
             sample:bool=False, # also draw one Gaussian sample per cell into layers['sample'] (needs the variance)
             seed:int=0, # seed of the samples
             min_cells:int=30, # training conditions with fewer cells are not uncertainty references
             batch_size:int=4096, # cells per forward pass
             out:str|Path|None=None, # write into this .h5ad batch by batch (never all in memory) and return it opened backed
+            variance:bool=True, # also the predicted variance, in layers['variance'] (False: means only, half the memory and less work)
            )->ad.AnnData:
     "Counterfactual prediction of `adata`'s cells under one or many targets"
     if sample and not variance: raise ValueError("sample=True draws from the predicted variance; pass variance=True (the default) or sample=False")
@@ -92,14 +92,15 @@ def predict(self:CPA, adata:ad.AnnData, # source cells (usually controls) with t
     obs.index = [f'{c}|{k}' for c, k in zip(obs['source_cell'], obs['cpa_condition'])]
     var = pd.DataFrame(index=self.vocab.genes)
     gen = torch.Generator(device=self.device).manual_seed(seed)
-    direct = out is None and self.device.type == 'cpu'  # decode straight into the output's rows; else into two reused buffers
+    direct = out is None and self.device.type == 'cpu'  # decode straight into the output's rows; else into reused buffers
     scratch = None if direct else [torch.empty(min(batch_size, n), len(var), device=self.device) for _ in range(1 + variance)]
     with _prediction_store(out, obs, var, (['variance'] if variance else []) + (['sample'] if sample else [])) as (means, layers):
         for i, x in source.batches(batch_size):  # each batch of source cells is read and encoded once, for all targets
             basal = self.module.encode(x.to(self.device))
             for t, (doses, covs) in enumerate(encoded):
                 rows = slice(t * n + i, t * n + i + len(basal))
-                buf = [torch.from_numpy(means[rows]), torch.from_numpy(layers['variance'][rows]) if variance else None] if direct else [s[:len(basal)] for s in scratch] + [None] * (not variance)
+                if direct: buf = [torch.from_numpy(means[rows]), torch.from_numpy(layers['variance'][rows]) if variance else None]
+                else: buf = [s[:len(basal)] for s in scratch] + ([] if variance else [None])
                 m, v = self.module.decode(basal + self.module.attribute_latent(doses[i:i + len(basal)], covs[i:i + len(basal)]), out=buf)
                 if not direct:
                     means[rows] = m.cpu().numpy()
