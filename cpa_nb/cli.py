@@ -16,6 +16,7 @@ def _covariate(text:str)->tuple:
     if not eq or not key.strip(): raise argparse.ArgumentTypeError(f"--covariate {text!r}: write KEY=VALUE, e.g. --covariate cell_type=A549")
     return key.strip(), value
 
+# %% ../nbs/11_cli.ipynb #e04d2631
 def run_predict(model:str, # a saved model directory (a run's OUT/model), one model or an ensemble
                 adata:str, # .h5ad of source cells (usually controls) with the model's genes
                 out:str, # .h5ad to write: predicted means in X, variances in layers['variance'], uncertainty in obs
@@ -30,6 +31,7 @@ def run_predict(model:str, # a saved model directory (a run's OUT/model), one mo
     from cpa_nb.ensemble import CPAEnsemble
     import cpa_nb.predict  # noqa: F401  (CPA.predict)
     if not Path(adata).exists(): raise FileNotFoundError(f"--adata {adata}: no such file")
+    if not Path(out).resolve().parent.is_dir(): raise FileNotFoundError(f"--out {out}: its folder {Path(out).resolve().parent} does not exist; create it first")
     table = None
     if conditions is not None:
         if not Path(conditions).exists(): raise FileNotFoundError(f"--conditions {conditions}: no such file")
