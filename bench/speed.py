@@ -9,7 +9,8 @@ How FLOPs are counted: a Linear layer costs 2*in*out FLOPs per cell forward and 
 weight gradients), so 6*in*out when it is trained. cpa_nb's autoencoder step trains encoder, decoder (mean and
 variance heads) and runs the adversaries forward and backward to the latent (6*in*out for all of them); an
 adversary step runs the encoder forward only (2*in*out) and trains the adversaries (6*in*out; the gradient
-penalty's double backward through the small adversaries is not counted). With 1 autoencoder step in every
+penalty's double backward through the small adversaries is not counted). A covariate with one value (the data's single cell
+line) has no adversary at work, so none is counted for it. With 1 autoencoder step in every
 `adversary_steps`, FLOPs per cell = (AE + (adversary_steps - 1) * ADV) / adversary_steps. BatchNorm, ReLU,
 embeddings and the optimiser are not counted (they are overhead the bound leaves out).
 
@@ -85,7 +86,7 @@ def flops_per_cell(args, n_genes, n_drugs=4, n_cov=1, adv_hidden=64, adv_layers=
     mac = lambda sizes: sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))
     enc = mac([n_genes] + [args.hidden] * args.layers + [args.latent])
     dec = mac([args.latent] + [args.hidden] * args.layers) + 2 * args.hidden * n_genes
-    adv = mac([args.latent] + [adv_hidden] * adv_layers + [n_drugs]) + mac([args.latent] + [adv_hidden] * adv_layers + [n_cov])
+    adv = mac([args.latent] + [adv_hidden] * adv_layers + [n_drugs]) + (mac([args.latent] + [adv_hidden] * adv_layers + [n_cov]) if n_cov > 1 else 0)
     ae, adv_step = 6 * (enc + dec + adv), 2 * enc + 6 * adv
     return (ae + (adversary_steps - 1) * adv_step) / adversary_steps
 

@@ -268,7 +268,7 @@ def _memory_batches(X:torch.Tensor, order:torch.Tensor, batch_size:int, rank:int
     for start in range(0, len(order), batch_size):
         idx = order[start:start + batch_size]
         if world > 1: idx = torch.tensor_split(idx, world)[rank] if len(idx) >= 2 * world else idx[:0]  # all skip a too-small batch together
-        yield idx, X[idx]
+        yield idx, X.index_select(0, idx)  # a quarter of the time of X[idx] on CPU
 
 @patch
 def _train_epoch(self:CPA, batches, D, C, G, K, opts:dict, autocast:bool=False, world:int=1, average=None,

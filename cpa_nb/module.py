@@ -187,6 +187,7 @@ def adversary_loss(self:CPAModule, basal, doses, covariates, penalty:bool=False)
     loss = F.binary_cross_entropy_with_logits(drug_logits, (doses > 0).float())
     logit_sum = drug_logits.sum()
     for k, adv in enumerate(self.covariate_adversaries):
+        if adv[-1].out_features < 2: continue  # one value (sci-Plex2's single cell line) hides nothing: its cross-entropy is 0, its work wasted
         logits = adv(basal)
         loss = loss + F.cross_entropy(logits, covariates[:, k])
         logit_sum = logit_sum + logits.sum()
