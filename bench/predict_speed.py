@@ -2,7 +2,8 @@
 
 A default-architecture model (trained 1 epoch on 5,000 of the cells: the weights do not change the work) predicts all
 --n-cells simulated cells (sparse CSR, ~45% non-zero) under Nutlin 0.5; calls alternate between variance=True and
-variance=False in one process, --repeats of each, after a warm-up. Prints cells/s for each and their ratio.
+variance=False, in float32 and under bfloat16 autocast (autocast=True), in one process, --repeats of each, after a warm-up.
+Prints cells/s for each and the ratios.
 
 Usage: .venv/bin/python bench/predict_speed.py [--n-cells 40000] [--n-genes 2000] [--threads 2] [--repeats 3]
 """
@@ -23,13 +24,18 @@ sim.X = sp.csr_matrix(sim.X)
 subset = np.sort(np.random.default_rng(0).choice(sim.n_obs, min(5000, sim.n_obs), replace=False))
 m = CPA(sim[subset].copy(), 'condition', 'dose_val', ['cell_type'], control='Vehicle', split_key='split')
 m.fit(max_epochs=1, progress=False)
-m.predict(sim[:1000], 'Nutlin', 0.5)  # warm-up
-rates = {True: [], False: []}
+m.predict(sim[:1000], 'Nutlin', 0.5); m.predict(sim[:1000], 'Nutlin', 0.5, autocast=True)  # warm-up
+modes = [(variance, autocast) for variance in (True, False) for autocast in (False, True)]
+rates = {mode: [] for mode in modes}
 for _ in range(args.repeats):
-    for variance in (True, False):
-        t0 = time.perf_counter(); p = m.predict(sim, 'Nutlin', 0.5, variance=variance); rates[variance].append(sim.n_obs / (time.perf_counter() - t0))
+    for variance, autocast in modes:
+        t0 = time.perf_counter(); p = m.predict(sim, 'Nutlin', 0.5, variance=variance, autocast=autocast)
+        rates[variance, autocast].append(sim.n_obs / (time.perf_counter() - t0))
         del p
+med = {mode: np.median(r) for mode, r in rates.items()}
 print(f"{sim.n_obs:,} cells x {sim.n_vars:,} genes, {sim.X.nnz / np.prod(sim.X.shape):.0%} non-zero, {args.threads} threads")
-for variance, label in ((True, 'with the variance'), (False, 'means only       ')):
-    print(f"{label}: median {np.median(rates[variance]):,.0f} cells/s ({' / '.join(f'{r:,.0f}' for r in rates[variance])})")
-print(f"means only / with the variance: {np.median(rates[False]) / np.median(rates[True]):.2f}x")
+for (variance, autocast), r in rates.items():
+    label = f"{'with the variance' if variance else 'means only       '}, {'bfloat16 autocast' if autocast else 'float32          '}"
+    print(f"{label}: median {med[variance, autocast]:,.0f} cells/s ({' / '.join(f'{x:,.0f}' for x in r)})")
+print(f"means only / with the variance: {med[False, False] / med[True, False]:.2f}x (float32), {med[False, True] / med[True, True]:.2f}x (autocast)")
+print(f"autocast / float32: {med[True, True] / med[True, False]:.2f}x (with the variance), {med[False, True] / med[False, False]:.2f}x (means only)")

@@ -2,7 +2,7 @@
 
 Prints, per held-out drug: R2 of the mean over the top-50 DEGs against the ground truth for CPA and for dose
 interpolation; the Spearman correlation of uncertainty with error; and the wall time of the whole main job.
-Usage: .venv/bin/python bench/sciplex2_targets.py [--seed S] [--threads 2] [--epochs N] [--ensemble N] [--set NAME=VALUE ...]
+Usage: .venv/bin/python bench/sciplex2_targets.py [--seed S] [--threads 2] [--epochs N] [--ensemble N] [--set NAME=VALUE ...] [--autocast]
 """
 import argparse, json, tempfile, time, warnings
 
@@ -16,6 +16,7 @@ p.add_argument('--threads', type=int, default=2)
 p.add_argument('--epochs', type=int, default=None, help='default: the CLI default')
 p.add_argument('--ensemble', type=int, default=1, help='models trained with seeds S..S+N-1, scored as one ensemble')
 p.add_argument('--set', action='append', default=[], metavar='NAME=VALUE', help='a CPA hyperparameter, passed to the CLI')
+p.add_argument('--autocast', action='store_true', help='train with bfloat16 autocast (the CLI flag)')
 args = p.parse_args()
 torch.set_num_threads(args.threads)
 warnings.simplefilter('ignore')
@@ -23,7 +24,7 @@ warnings.simplefilter('ignore')
 from cpa_nb.cli import main  # noqa: E402
 
 with tempfile.TemporaryDirectory() as out:
-    argv = ['sciplex2', '--out', out, '--seed', str(args.seed), '--no-progress'] + (['--epochs', str(args.epochs)] if args.epochs else []) + ['--ensemble', str(args.ensemble)] + [a for kv in args.set for a in ('--set', kv)]
+    argv = ['sciplex2', '--out', out, '--seed', str(args.seed), '--no-progress'] + (['--epochs', str(args.epochs)] if args.epochs else []) + ['--ensemble', str(args.ensemble)] + [a for kv in args.set for a in ('--set', kv)] + (['--autocast'] if args.autocast else [])
     t0 = time.perf_counter()
     assert main(argv) == 0
     wall = time.perf_counter() - t0

@@ -48,9 +48,9 @@ def ours(args, path):
     secs = [r['seconds'] for r in m.history[1:]] or [m.history[0]['seconds']]
     n_train = int(m.data.splits['train'].sum())
     import cpa_nb.predict  # noqa: F401
-    m.predict(adata[:1000], 'Nutlin', 0.5)  # warm-up
-    t0 = time.perf_counter(); m.predict(adata, 'Nutlin', 0.5); predict_s = time.perf_counter() - t0
-    t0 = time.perf_counter(); m.predict(adata, 'Nutlin', 0.5, variance=False); means_s = time.perf_counter() - t0
+    m.predict(adata[:1000], 'Nutlin', 0.5, autocast=args.autocast)  # warm-up
+    t0 = time.perf_counter(); m.predict(adata, 'Nutlin', 0.5, autocast=args.autocast); predict_s = time.perf_counter() - t0
+    t0 = time.perf_counter(); m.predict(adata, 'Nutlin', 0.5, variance=False, autocast=args.autocast); means_s = time.perf_counter() - t0
     return {'cells_per_s': n_train / float(np.median(secs)), 's_per_epoch': float(np.median(secs)), 'n_train': n_train,
             'adversary_steps': m.params.adversary_steps, 'predict_cells_per_s': adata.n_obs / predict_s,
             'predict_means_cells_per_s': adata.n_obs / means_s}
@@ -68,13 +68,14 @@ def peer(args, path, out):
 
 
 def gemm_rate(args, n_genes):
-    "Best fp32 matmul FLOP/s at this thread count over the training's shapes"
+    "Best matmul FLOP/s at this thread count over the training's shapes, in the products' precision (fp32; bf16 under --autocast)"
     import torch
     torch.set_num_threads(args.threads)
     b, h, l = args.batch_size, args.hidden, args.latent
     best = 0.
     for m, k, n in [(b, n_genes, h), (b, h, h), (b, h, n_genes), (b, h, l), (1024, 1024, 1024)]:
-        x, w = torch.randn(m, k), torch.randn(k, n)
+        dtype = torch.bfloat16 if args.autocast else torch.float32
+        x, w = torch.randn(m, k, dtype=dtype), torch.randn(k, n, dtype=dtype)
         for _ in range(3): x @ w
         reps, t0 = 0, time.perf_counter()
         while time.perf_counter() - t0 < 0.5: x @ w; reps += 1
@@ -103,7 +104,7 @@ def main():
     ap.add_argument('--ema-epochs', type=float, default=2., help="cpa_nb's weight-averaging horizon (its default, 2; 0: off)")
     ap.add_argument('--original', action='store_true', help="the original CPA's settings: latent 128, 128x3, batch 256")
     ap.add_argument('--device', default='cpu'); ap.add_argument('--compile', action='store_true')
-    ap.add_argument('--autocast', action='store_true', help='bf16 autocast (GPU)')
+    ap.add_argument('--autocast', action='store_true', help='bf16 autocast of training and prediction (GPUs; CPUs with bf16 instructions); the bound is then the bf16 matmul rate')
     ap.add_argument('--peer-python', type=Path, default=PEER_PY); ap.add_argument('--no-peer', action='store_true')
     ap.add_argument('--json'); ap.add_argument('--worker', help=argparse.SUPPRESS); ap.add_argument('--gemm', action='store_true', help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -138,11 +139,11 @@ def main():
            'setup': {'n_cells': args.n_cells, 'n_train_cells': mine[0]['n_train'], 'n_genes': args.n_genes, 'epochs': args.epochs,
                      'threads': args.threads, 'batch_size': args.batch_size, 'latent': args.latent, 'hidden': args.hidden,
                      'layers': args.layers, 'pseudobulk': args.pseudobulk, 'swap_pseudobulk': args.swap_pseudobulk, 'ema_epochs': args.ema_epochs, 'device': args.device, 'compile': args.compile, 'autocast': args.autocast,
-                     'rounds': args.rounds, 'gemm_flops_per_s': gemm, 'flops_per_cell': fpc,
+                     'rounds': args.rounds, 'gemm_flops_per_s': gemm, 'gemm_dtype': 'bfloat16' if args.autocast else 'float32', 'flops_per_cell': fpc,
                      'cpa_nb_adversary_steps': mine[0]['adversary_steps'], 'peer_adv_steps': 'every batch (cpa-tools adv_steps=None)',
                      'all_cpa_nb': [m['cells_per_s'] for m in mine], 'all_peer': [t['cells_per_s'] for t in theirs]}}
     print(f"cpa_nb {ours_cps:,.0f} cells/s" + (f", cpa-tools {peer_cps:,.0f} cells/s, ratio {res['ratio']:.2f}x" if peer_cps else '')
-          + f"; matmul bound {gemm / 1e9:.1f} GFLOP/s x {fpc / 1e6:.2f} MFLOP/cell -> cpa_nb at {res['gemm_fraction']:.0%} of it"
+          + f"; {'bf16' if args.autocast else 'fp32'} matmul bound {gemm / 1e9:.1f} GFLOP/s x {fpc / 1e6:.2f} MFLOP/cell -> cpa_nb at {res['gemm_fraction']:.0%} of it"
           + f"; prediction {predict_cps:,.0f} cells/s ({means_cps:,.0f} means only)")
     if args.json: Path(args.json).write_text(json.dumps(res, indent=1))
 

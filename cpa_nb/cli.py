@@ -23,6 +23,7 @@ def run_predict(model:str, # a saved model directory (a run's OUT/model), one mo
                 perturbation:str|None=None, dose:str|None=None, covariates:dict|None=None, # one target ...
                 conditions:str|None=None, # ... or a CSV table of targets: columns perturbation, dose, covariate keys
                 variance:bool=True, sample:bool=False, seed:int=0, device:str='cpu',
+                autocast:bool=False, # bfloat16 products (see `CPA.predict`)
                )->int: # predicted cells
     "Load a saved model, predict the source cells under the targets and write the result; an existing `out` is replaced only once the new one is complete"
     import pandas as pd, anndata as ad
@@ -40,9 +41,9 @@ def run_predict(model:str, # a saved model directory (a run's OUT/model), one mo
     m = CPAEnsemble.load(model, device) if ensemble else CPA.load(model, device)
     cells = ad.read_h5ad(adata, backed='r')
     if not ensemble:
-        return m.predict(cells, perturbation, dose, covariates, table, sample=sample, seed=seed, out=out, variance=variance).n_obs
+        return m.predict(cells, perturbation, dose, covariates, table, sample=sample, seed=seed, out=out, variance=variance, autocast=autocast).n_obs
     if sample: raise ValueError(f"--sample: {model} holds an ensemble, whose prediction is a mixture of its members; drop --sample, or predict with one member ({model}/member0)")
-    pred = m.predict(cells, perturbation, dose, covariates, table, variance=variance)
+    pred = m.predict(cells, perturbation, dose, covariates, table, variance=variance, autocast=autocast)
     _atomic_write(Path(out), lambda f: pred.write_h5ad(f))
     return pred.n_obs
 
@@ -66,6 +67,7 @@ def _common(s):
     s.add_argument('--patience', type=int, default=20, help='early-stopping patience in epochs (default: %(default)s)')
     s.add_argument('--min-epoch-cells', type=int, help='cells drawn per epoch at least: a small data set makes several passes per epoch (default: 20000)')
     s.add_argument('--device', default='cpu', help="'cpu', 'cuda' or 'auto' (default: %(default)s)")
+    s.add_argument('--autocast', action='store_true', help='train with bfloat16 products: faster on GPUs and on CPUs with bf16 instructions (AVX512-BF16, AMX), slower on CPUs without; evaluation stays float32')
     s.add_argument('--resume', action='store_true', help='continue an interrupted run from OUT/checkpoint')
     s.add_argument('--backed', action='store_true', help='keep X of --adata on disk and stream it (data larger than memory)')
     s.add_argument('--no-progress', action='store_true', help='no progress bar')
@@ -112,6 +114,7 @@ def parser()->argparse.ArgumentParser:
     q.add_argument('--sample', action='store_true', help="also one Gaussian sample per cell in layers['sample']")
     q.add_argument('--seed', type=int, default=0, help='seed of the samples (default: %(default)s)')
     q.add_argument('--device', default='cpu', help="'cpu' or 'cuda' (default: %(default)s)")
+    q.add_argument('--autocast', action='store_true', help='bfloat16 products, float32 outputs: faster on GPUs and on CPUs with bf16 instructions, slower on CPUs without')
     return p
 
 # %% ../nbs/11_cli.ipynb #405865f1
@@ -139,14 +142,14 @@ def main(argv:list|None=None)->int:
             if args.conditions and (args.dose or args.covariate):
                 raise ValueError(f"--dose and --covariate go with --perturbation; with --conditions {args.conditions}, put them in its columns")
             n = run_predict(args.model, args.adata, args.out, args.perturbation, args.dose, dict(args.covariate), args.conditions,
-                            variance=not args.means_only, sample=args.sample, seed=args.seed, device=args.device)
+                            variance=not args.means_only, sample=args.sample, seed=args.seed, device=args.device, autocast=args.autocast)
         except (FileNotFoundError, KeyError, ValueError, TypeError) as e:
             print(f"cpa_nb: error: {e.args[0] if e.args else e}", file=sys.stderr)
             return 2
         print(f"wrote {args.out}: {n} predicted cells")
         return 0
     common = dict(epochs=args.epochs, seed=args.seed, patience=args.patience, progress=not args.no_progress, resume=args.resume,
-                  device=args.device, backed=args.backed, ensemble=args.ensemble)
+                  device=args.device, backed=args.backed, ensemble=args.ensemble, autocast=args.autocast)
     if args.min_epoch_cells is not None: common['min_epoch_cells'] = args.min_epoch_cells
     common.update(args.set)
     try:

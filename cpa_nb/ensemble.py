@@ -83,12 +83,13 @@ def predict(self:CPAEnsemble, adata:ad.AnnData, # source cells with the models' 
             min_cells:int=30, # training conditions with fewer cells are not uncertainty references
             batch_size:int=4096, # cells per forward pass
             variance:bool=True, # also the mixture's variance, in layers['variance'] (False: means only; the spread is still computed)
+            autocast:bool=False, # bfloat16 products, as in `CPA.predict`
            )->ad.AnnData:
     "Counterfactual prediction of the ensemble: the members' predictions combined as an equal mixture"
     s1 = s2 = var_sum = first = None
     unc = {'uncertainty_cosine': 0., 'uncertainty_euclidean': 0.}
     for m in self.models:
-        p = m.predict(adata, perturbation, dose, covariates, conditions, min_cells=min_cells, batch_size=batch_size, variance=variance)
+        p = m.predict(adata, perturbation, dose, covariates, conditions, min_cells=min_cells, batch_size=batch_size, variance=variance, autocast=autocast)
         x = np.asarray(p.X, dtype=np.float64)
         v = p.layers['variance'].astype(np.float64) if variance else 0.
         if first is None: first, s1, s2, var_sum = p, x.copy(), x * x, v

@@ -68,13 +68,17 @@ def decode(self:CPAModule, z,
     h = self.decoder(z)
     if out is None: return self._mean(h, z), self._variance(h)
     mean, var = out
-    h, z = h.float(), z.float()  # the heads in float32, also under autocast (out= products take no part in it)
-    torch.addmm(self.mean_head.bias, h, self.mean_head.weight.T, out=mean)
-    if self.skip is not None: mean.addmm_(z, self.skip.weight.T)
+    _head_into(self.mean_head, h, mean)
+    if self.skip is not None: mean.addmm_(z.float(), self.skip.weight.T)
     if var is None: return mean, None  # the variance head is a third of the decoder's work
-    torch.addmm(self.var_head.bias, h, self.var_head.weight.T, out=var)
+    _head_into(self.var_head, h, var)
     torch.logaddexp(var, var.new_zeros(()), out=var).add_(1e-4)  # softplus, in place
     return mean, var
+
+def _head_into(layer:nn.Linear, h, out):
+    "`layer(h)` written into float32 `out`: one product straight into it, or (under bfloat16 autocast, where `h` is bfloat16) the bfloat16 product copied in"
+    if h.dtype == torch.float32: return torch.addmm(layer.bias, h, layer.weight.T, out=out)
+    return out.copy_(layer(h))
 
 @patch
 def _mean(self:CPAModule, h, z):

@@ -70,6 +70,7 @@ def predict(self:CPA, adata:ad.AnnData, # source cells (usually controls) with t
             batch_size:int=4096, # cells per forward pass
             out:str|Path|None=None, # write into this .h5ad batch by batch (never all in memory) and return it opened backed
             variance:bool=True, # also the predicted variance, in layers['variance'] (False: means only, half the memory and less work)
+            autocast:bool=False, # bfloat16 products (float32 outputs): several times faster on GPUs and on CPUs with bf16 instructions, slower on CPUs without
            )->ad.AnnData:
     "Counterfactual prediction of `adata`'s cells under one or many targets"
     if sample and not variance: raise ValueError("sample=True draws from the predicted variance; pass variance=True (the default) or sample=False")
@@ -92,16 +93,17 @@ def predict(self:CPA, adata:ad.AnnData, # source cells (usually controls) with t
     obs.index = [f'{c}|{k}' for c, k in zip(obs['source_cell'], obs['cpa_condition'])]
     var = pd.DataFrame(index=self.vocab.genes)
     gen = torch.Generator(device=self.device).manual_seed(seed)
+    amp = lambda: torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=autocast)
     direct = out is None and self.device.type == 'cpu'  # decode straight into the output's rows; else into reused buffers
     scratch = None if direct else [torch.empty(min(batch_size, n), len(var), device=self.device) for _ in range(1 + variance)]
     with _prediction_store(out, obs, var, (['variance'] if variance else []) + (['sample'] if sample else [])) as (means, layers):
         for i, x in source.batches(batch_size):  # each batch of source cells is read and encoded once, for all targets
-            basal = self.module.encode(x.to(self.device))
+            with amp(): basal = self.module.encode(x.to(self.device))
             for t, (doses, covs) in enumerate(encoded):
                 rows = slice(t * n + i, t * n + i + len(basal))
                 if direct: buf = [torch.from_numpy(means[rows]), torch.from_numpy(layers['variance'][rows]) if variance else None]
                 else: buf = [s[:len(basal)] for s in scratch] + ([] if variance else [None])
-                m, v = self.module.decode(basal + self.module.attribute_latent(doses[i:i + len(basal)], covs[i:i + len(basal)]), out=buf)
+                with amp(): m, v = self.module.decode(basal + self.module.attribute_latent(doses[i:i + len(basal)], covs[i:i + len(basal)]), out=buf)
                 if not direct:
                     means[rows] = m.cpu().numpy()
                     if variance: layers['variance'][rows] = v.cpu().numpy()

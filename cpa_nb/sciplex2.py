@@ -167,6 +167,7 @@ def run_experiment(adata:ad.AnnData, # log-normalised data with a split column (
                    epochs:int=150, seed:int=0, patience:int=20, progress:bool=True,
                    resume:bool=False, # continue an interrupted run from its checkpoint in out/checkpoint
                    ensemble:int=1, # models to train, with seeds seed, seed + 1, ...; more than one predict as a `CPAEnsemble`
+                   autocast:bool=False, # train with bfloat16 autocast (see `CPA.fit`); the evaluation is float32
                    **hparams, # CPAParams overrides and `device`
                   )->dict: # the report.json content
     "Train on the train split, evaluate every split against the baselines, and write report, figures and model into `out`; under torchrun, process 0 does all but the training and the others return None"
@@ -177,7 +178,7 @@ def run_experiment(adata:ad.AnnData, # log-normalised data with a split column (
         m = CPA(adata, keys['perturbation_key'], keys['dose_key'], keys['covariate_keys'], keys['control'], keys['split_key'],
                 seed=seed + k, **hparams)
         ckpt = out / 'checkpoint' / (f'member{k}' if ensemble > 1 else '')
-        members.append(m.fit(max_epochs=epochs, patience=patience, progress=progress, checkpoint_dir=ckpt, checkpoint_every=5, resume=resume))
+        members.append(m.fit(max_epochs=epochs, patience=patience, progress=progress, checkpoint_dir=ckpt, checkpoint_every=5, resume=resume, autocast=autocast))
         m.data = None  # its copy of X is not needed any more (evaluation reads adata): one member's copy in memory at a time
     seconds = time.perf_counter() - t0
     if rank_world()[0] != 0: return None
