@@ -542,7 +542,7 @@ def _encode_adata(self:CPA, adata, treated:bool, batch_size:int=4096):
     if treated:
         d, c = (torch.from_numpy(a).to(self.device) for a in encode_obs(adata.obs, self.vocab))
     out = []
-    for i, x in source.batches(batch_size):
+    for i, x in source.batches(batch_size, reuse=True):  # each batch is encoded before the next is read
         z = self.module.encode(x.to(self.device))
         if treated: z = z + self.module.attribute_latent(d[i:i + batch_size], c[i:i + batch_size])
         out.append(z)

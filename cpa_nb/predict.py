@@ -97,7 +97,7 @@ def predict(self:CPA, adata:ad.AnnData, # source cells (usually controls) with t
     direct = out is None and self.device.type == 'cpu'  # decode straight into the output's rows; else into reused buffers
     scratch = None if direct else [torch.empty(min(batch_size, n), len(var), device=self.device) for _ in range(1 + variance)]
     with _prediction_store(out, obs, var, (['variance'] if variance else []) + (['sample'] if sample else [])) as (means, layers):
-        for i, x in source.batches(batch_size):  # each batch of source cells is read and encoded once, for all targets
+        for i, x in source.batches(batch_size, reuse=True):  # each batch of source cells is read and encoded once, for all targets, before the next is read
             with amp(): basal = self.module.encode(x.to(self.device))
             for t, (doses, covs) in enumerate(encoded):
                 rows = slice(t * n + i, t * n + i + len(basal))
