@@ -52,9 +52,8 @@ def read(self:RowSource, start:int, stop:int):
     block = _csr_rows(self.X, start, stop) if sp.issparse(self.X) and self.X.format == 'csr' else self.X[start:stop]
     if isinstance(block, torch.Tensor): block = block.numpy()
     if self.cols is not None: block = block[:, self.cols]
-    if sp.issparse(block):  # as float32 csr_matrix; re-wrapping one that already is would copy a view's arrays
-        if not (type(block) is sp.csr_matrix and block.dtype == np.float32): block = sp.csr_matrix(block, dtype=np.float32)
-    else: block = np.asarray(block, dtype=np.float32)
+    if not sp.issparse(block): block = np.asarray(block, dtype=np.float32)
+    elif not (type(block) is sp.csr_matrix and block.dtype == np.float32): block = sp.csr_matrix(block, dtype=np.float32)  # not always: re-wrapping copies a view's arrays
     if self.check: _check_finite(block, start, self.obs_names)
     return block
 
