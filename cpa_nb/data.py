@@ -43,6 +43,13 @@ def _require_obs_key(adata, key, what):
     if key not in adata.obs:
         raise KeyError(f"{what} key {key!r} is not a column of adata.obs; columns are: {list(adata.obs.columns)}")
 
+def _require_no_missing(adata, key):
+    "A clear error for cells whose obs[key] is NaN or None (as text they would silently become a label 'nan')"
+    missing = adata.obs[key].isna().to_numpy()
+    if missing.any():
+        raise ValueError(f"obs[{key!r}] is missing (NaN or None) in {missing.sum()} cell(s), e.g. {list(adata.obs_names[missing][:3])}; "
+                         f"label them or drop them: adata = adata[adata.obs[{key!r}].notna()].copy()")
+
 @dataclass
 class Vocab:
     "How obs columns and genes map to CPA's inputs"
@@ -61,6 +68,8 @@ class Vocab:
         _require_obs_key(adata, perturbation_key, 'perturbation')
         if dose_key is not None: _require_obs_key(adata, dose_key, 'dose')
         for k in covariate_keys: _require_obs_key(adata, k, 'covariate')
+        for k in (perturbation_key, *covariate_keys): _require_no_missing(adata, k)
+        control = str(control)  # labels are compared as text: control=0 finds the integer label 0
         perts = adata.obs[perturbation_key].astype(str)
         if control not in set(perts):
             raise ValueError(f"control {control!r} is not a value of obs[{perturbation_key!r}]; values are: {sorted(set(perts))[:20]}")
@@ -178,6 +187,9 @@ def check_adata(adata, # the AnnData to train on
                 train_split:str='train', valid_split:str='test', # the labels of training and validation cells
                ):
     "Raise a clear error about anything in `adata` that CPA cannot train on; warn if X looks like raw counts"
+    if not adata.var_names.is_unique:
+        raise ValueError(f"adata.var_names has duplicate gene name(s), e.g. {list(adata.var_names[adata.var_names.duplicated()].unique()[:5])}; "
+                         "CPA matches genes by name (predictions, DEGs): run adata.var_names_make_unique() or drop the duplicated columns first")
     perts = adata.obs[vocab.perturbation_key].astype(str).to_numpy()
     is_ctrl = perts == vocab.control
     for k in vocab.covariate_keys:

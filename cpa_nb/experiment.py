@@ -16,6 +16,7 @@ def mark_ood(obs:pd.DataFrame, # cells' annotations
              query:str|None, # pandas query selecting the held-out cells; None: no held-out cells
              test_frac:float=0.2, # share of the other cells used for validation and testing
              seed:int=0, # seed of the train/test split
+             perturbation_key:str|None=None, control:str|None=None, # if given, check the query leaves controls to train on
             )->np.ndarray: # split label of every cell: 'train', 'test' or 'ood'
     "Split labels: 'ood' for the cells matching `query`, the rest 'train'/'test' at random"
     split = np.where(np.random.default_rng(seed).random(len(obs)) < test_frac, 'test', 'train').astype(object)
@@ -24,9 +25,21 @@ def mark_ood(obs:pd.DataFrame, # cells' annotations
     except Exception as e:
         raise ValueError(f"--ood {query!r} is not a valid pandas query on obs ({type(e).__name__}: {e}); obs columns are "
                          f"{list(obs.columns)}; e.g. \"cell_type == 'B' and condition == 'stimulated'\"") from None
-    held = np.asarray(held, dtype=bool) if np.ndim(held) else np.full(len(obs), bool(held))
+    if np.ndim(held) == 0 and isinstance(held, (bool, np.bool_)): held = np.full(len(obs), bool(held))
+    elif isinstance(held, pd.Series) and pd.api.types.is_bool_dtype(held): held = held.to_numpy(dtype=bool)
+    else:
+        gives = type(held).__name__ + (f' of {held.dtype}' if hasattr(held, 'dtype') else '')
+        raise ValueError(f"--ood {query!r} is not a true/false condition on each cell (it gives a {gives}); compare with '==', e.g. \"condition == 'stimulated'\"")
     if not held.any(): raise ValueError(f"--ood {query!r} matches no cell; check the column names and values (obs columns: {list(obs.columns)})")
     if held.all(): raise ValueError(f"--ood {query!r} matches every cell, which leaves nothing to train on; hold out fewer cells")
+    if perturbation_key is not None:
+        is_ctrl = obs[perturbation_key].astype(str).to_numpy() == str(control)
+        if not (held & ~is_ctrl).any():
+            raise ValueError(f"--ood {query!r} matches only control cells (obs[{perturbation_key!r}] == {control!r}); held-out cells "
+                             "are the perturbed ones CPA predicts from their controls: select perturbed cells")
+        if not (is_ctrl & ~held).any():
+            raise ValueError(f"--ood {query!r} holds out every control cell, but CPA predicts every condition from control "
+                             f"cells, so it must see some in training: keep them in, e.g. \"({query}) and {perturbation_key} != {control!r}\"")
     split[held] = 'ood'
     return split
 
@@ -50,7 +63,7 @@ def run_evaluate(adata:str|Path|ad.AnnData, # an .h5ad path or an AnnData (log-n
     if isinstance(adata, ad.AnnData): require_obs(adata, need); source = 'AnnData'
     else: adata, source = read_adata(adata, need, backed), str(adata)
     if split_key is None:
-        adata.obs[SPLIT_COLUMN] = pd.Categorical(mark_ood(adata.obs, ood, seed=seed))
+        adata.obs[SPLIT_COLUMN] = pd.Categorical(mark_ood(adata.obs, ood, seed=seed, perturbation_key=perturbation_key, control=control))
         split_key = SPLIT_COLUMN
     keys = dict(perturbation_key=perturbation_key, dose_key=dose_key, covariate_keys=list(covariate_keys), control=control, split_key=split_key)
     held = f" (held out: {ood})" if ood else ''

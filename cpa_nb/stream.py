@@ -17,6 +17,9 @@ def gene_indexer(var_names, # the AnnData's var_names
     "Columns of X holding `genes`, in their order; a clear error when some are missing"
     names = pd.Index(map(str, var_names))
     if list(names) == list(genes): return None
+    if not names.is_unique:  # a duplicated name would pick one of its columns at random
+        raise ValueError(f"adata.var_names has duplicate gene name(s), e.g. {list(names[names.duplicated()].unique()[:5])}; genes are matched by "
+                         "name: run adata.var_names_make_unique() or drop the duplicated columns first")
     missing = [g for g in genes if g not in names]
     if missing: raise KeyError(f"{len(missing)} gene(s) the model was trained on are missing from adata.var_names, e.g. {missing[:5]}; "
                                f"subset or reorder the AnnData to the model's {len(genes)} genes (model.vocab.genes)")
