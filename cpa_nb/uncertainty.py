@@ -4,6 +4,7 @@
 
 # %% ../nbs/06_uncertainty.ipynb #c1736543
 from __future__ import annotations
+from collections.abc import Mapping
 import numpy as np, pandas as pd, torch, torch.nn.functional as F
 from fastcore.basics import patch
 from .data import encode_obs, condition_names
@@ -23,15 +24,22 @@ def target_table(self:CPA, perturbation:str|None=None, # e.g. 'Nutlin' or 'A+B'
     v = self.vocab
     if conditions is None:
         if perturbation is None: raise ValueError("give perturbation= (with dose= and covariates=) or a conditions= table")
+        if covariates is not None and not isinstance(covariates, Mapping):
+            raise TypeError(f"covariates= must map covariate keys to values, e.g. {{{v.covariate_keys[0] if v.covariate_keys else 'cell_type'!r}: "
+                            f"'A549'}}; got {covariates!r}")
         conditions = pd.DataFrame([{'perturbation': perturbation, 'dose': dose, **(covariates or {})}])
     if 'perturbation' not in conditions: raise KeyError(f"conditions table needs a 'perturbation' column; it has {list(conditions.columns)}")
     unknown = [c for c in conditions if c not in ('perturbation', 'dose', *v.covariate_keys)]
     if unknown: raise KeyError(f"unknown column(s) {unknown} in the targets; use 'perturbation', 'dose' and covariate keys {v.covariate_keys}")
     out = pd.DataFrame({v.perturbation_key: conditions['perturbation'].astype(str).to_numpy()})
     if v.dose_key is not None:
-        if 'dose' not in conditions or conditions['dose'].isna().any():
-            raise ValueError(f"dose= is required: the model was trained with doses (obs[{v.dose_key!r}]); e.g. dose=0.5 or '0.5+0.1'")
-        out[v.dose_key] = [str(d) for d in conditions['dose']]
+        dose = conditions['dose'] if 'dose' in conditions else pd.Series(np.nan, index=conditions.index)
+        is_ctrl = (out[v.perturbation_key] == v.control).to_numpy()
+        lacking = (dose.isna().to_numpy() & ~is_ctrl)  # a control needs no dose
+        if lacking.any():
+            raise ValueError(f"dose= is required for perturbation {out[v.perturbation_key][lacking].iloc[0]!r} (missing or NaN): the model was "
+                             f"trained with doses (obs[{v.dose_key!r}]); e.g. dose=0.5 or '0.5+0.1'")
+        out[v.dose_key] = ['0' if c and pd.isna(d) else str(d) for c, d in zip(is_ctrl, dose)]
     for k in v.covariate_keys:
         if k in conditions: out[k] = conditions[k].to_numpy()
         elif len(v.covariates[k]) == 1: out[k] = v.covariates[k][0]
