@@ -33,6 +33,8 @@ def run_predict(model:str, # a saved model directory (a run's OUT/model), one mo
     import cpa_nb.predict  # noqa: F401  (CPA.predict)
     if not Path(adata).exists(): raise FileNotFoundError(f"--adata {adata}: no such file")
     if not Path(out).resolve().parent.is_dir(): raise FileNotFoundError(f"--out {out}: its folder {Path(out).resolve().parent} does not exist; create it first")
+    if Path(out).is_dir(): raise IsADirectoryError(f"--out {out} is a folder; give the .h5ad file to write, e.g. {Path(out) / 'pred.h5ad'}")
+    if Path(out).resolve() == Path(adata).resolve(): raise ValueError(f"--out {out} is the --adata file: the predictions would replace the source cells; write them to another file")
     table = None
     if conditions is not None:
         if not Path(conditions).exists(): raise FileNotFoundError(f"--conditions {conditions}: no such file")
@@ -143,7 +145,7 @@ def main(argv:list|None=None)->int:
                 raise ValueError(f"--dose and --covariate go with --perturbation; with --conditions {args.conditions}, put them in its columns")
             n = run_predict(args.model, args.adata, args.out, args.perturbation, args.dose, dict(args.covariate), args.conditions,
                             variance=not args.means_only, sample=args.sample, seed=args.seed, device=args.device, autocast=args.autocast)
-        except (FileNotFoundError, KeyError, ValueError, TypeError) as e:
+        except (FileNotFoundError, IsADirectoryError, KeyError, ValueError, TypeError) as e:
             print(f"cpa_nb: error: {e.args[0] if e.args else e}", file=sys.stderr)
             return 2
         print(f"wrote {args.out}: {n} predicted cells")

@@ -581,7 +581,10 @@ def load(cls:CPA, path:str|Path, device:str='cpu')->CPA:
     "Load a model saved with `save`"
     f = Path(path) / 'model.pt'
     if not f.exists():
-        hint = (f"; it has a training checkpoint ({CHECKPOINT}): resume with fit(checkpoint_dir={str(path)!r}, resume=True) and save the model"
+        inner = Path(path) / 'model'  # what `cpa_nb sciplex2/evaluate` write: OUT/model beside OUT/checkpoint
+        hint = (f"; {path} looks like a run's output folder: its trained model is in {str(inner)!r}"
+                if (inner / 'model.pt').exists() or (inner / ENSEMBLE).exists() else
+                f"; it has a training checkpoint ({CHECKPOINT}): resume with fit(checkpoint_dir={str(path)!r}, resume=True) and save the model"
                 if (Path(path) / CHECKPOINT).exists() else "; it holds an ensemble: load it with CPAEnsemble.load (from cpa_nb.ensemble)"
                 if (Path(path) / ENSEMBLE).exists() else f"; save one with model.save({str(path)!r})")
         raise FileNotFoundError(f"no saved CPA model at {f}" + hint)

@@ -74,6 +74,7 @@ def predict(self:CPA, adata:ad.AnnData, # source cells (usually controls) with t
            )->ad.AnnData:
     "Counterfactual prediction of `adata`'s cells under one or many targets"
     if sample and not variance: raise ValueError("sample=True draws from the predicted variance; pass variance=True (the default) or sample=False")
+    if out is not None and Path(out).is_dir(): raise IsADirectoryError(f"out={str(out)!r} is a folder; give the .h5ad file to write, e.g. {str(Path(out) / 'pred.h5ad')!r}")
     if adata.n_obs == 0: raise ValueError("adata has no cells to predict from; pass the source cells (usually controls), e.g. "
                                           f"adata[adata.obs[{self.vocab.perturbation_key!r}] == {self.vocab.control!r}]")
     targets = self.target_table(perturbation, dose, covariates, conditions)
