@@ -164,7 +164,7 @@ def main(argv:list|None=None)->int:
         else:
             report = run_evaluate(args.adata, args.out, args.perturbation_key, args.dose_key, args.covariate_keys, args.control,
                                   args.split_key, args.ood, **common)
-    except (FileNotFoundError, KeyError, ValueError, TypeError) as e:
+    except (FileNotFoundError, NotADirectoryError, KeyError, ValueError, TypeError) as e:
         print(f"cpa_nb: error: {e.args[0] if e.args else e}", file=sys.stderr)
         return 2
     if report is not None: print(_summary(report, args.out))  # None on the helper processes of a torchrun launch

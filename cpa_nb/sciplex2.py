@@ -172,6 +172,7 @@ def run_experiment(adata:ad.AnnData, # log-normalised data with a split column (
                   )->dict: # the report.json content
     "Train on the train split, evaluate every split against the baselines, and write report, figures and model into `out`; under torchrun, process 0 does all but the training and the others return None"
     out = Path(out)
+    if out.exists() and not out.is_dir(): raise NotADirectoryError(f"--out {out} is a file; give a folder for the report, figures and model, e.g. runs/{out.stem}")
     if ensemble < 1: raise ValueError(f"ensemble={ensemble}; train at least 1 model (--ensemble 4: four models with consecutive seeds)")
     members, t0 = [], time.perf_counter()
     for k in range(ensemble):
