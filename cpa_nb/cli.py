@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse, json, sys
 
 # %% auto #0
-__all__ = ['run_predict', 'parser', 'main']
+__all__ = ['USER_ERRORS', 'run_predict', 'parser', 'main']
 
 # %% ../nbs/11_cli.ipynb #0f6c8677
 def _covariate(text:str)->tuple:
@@ -132,6 +132,8 @@ def _summary(report:dict, out:str)->str:
                      + ''.join(f", {b} {v:.3f}" for b, v in base.items() if v is not None and b != 'control'))
     return '\n'.join(lines)
 
+USER_ERRORS = (FileNotFoundError, IsADirectoryError, NotADirectoryError, KeyError, ValueError, TypeError)  # bad input: a message and exit code 2, no traceback
+
 def main(argv:list|None=None)->int:
     "Entry point of the `cpa_nb` console script"
     args = parser().parse_args(argv)
@@ -145,7 +147,7 @@ def main(argv:list|None=None)->int:
                 raise ValueError(f"--dose and --covariate go with --perturbation; with --conditions {args.conditions}, put them in its columns")
             n = run_predict(args.model, args.adata, args.out, args.perturbation, args.dose, dict(args.covariate), args.conditions,
                             variance=not args.means_only, sample=args.sample, seed=args.seed, device=args.device, autocast=args.autocast)
-        except (FileNotFoundError, IsADirectoryError, KeyError, ValueError, TypeError) as e:
+        except USER_ERRORS as e:
             print(f"cpa_nb: error: {e.args[0] if e.args else e}", file=sys.stderr)
             return 2
         print(f"wrote {args.out}: {n} predicted cells")
@@ -164,7 +166,7 @@ def main(argv:list|None=None)->int:
         else:
             report = run_evaluate(args.adata, args.out, args.perturbation_key, args.dose_key, args.covariate_keys, args.control,
                                   args.split_key, args.ood, **common)
-    except (FileNotFoundError, NotADirectoryError, KeyError, ValueError, TypeError) as e:
+    except USER_ERRORS as e:
         print(f"cpa_nb: error: {e.args[0] if e.args else e}", file=sys.stderr)
         return 2
     if report is not None: print(_summary(report, args.out))  # None on the helper processes of a torchrun launch

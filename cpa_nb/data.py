@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, asdict
 import warnings
 import numpy as np, pandas as pd, scipy.sparse as sp, torch, anndata as ad, scanpy as sc
-from .stream import RowSource, gene_indexer, dense_tensor
+from .stream import RowSource, gene_indexer, dense_tensor, _require_unique_genes
 
 # %% auto #0
 __all__ = ['IN_MEMORY_LIMIT_GB', 'parse_perturbation', 'Vocab', 'encode_obs', 'condition_names', 'CPAData', 'check_adata',
@@ -187,9 +187,7 @@ def check_adata(adata, # the AnnData to train on
                 train_split:str='train', valid_split:str='test', # the labels of training and validation cells
                ):
     "Raise a clear error about anything in `adata` that CPA cannot train on; warn if X looks like raw counts"
-    if not adata.var_names.is_unique:
-        raise ValueError(f"adata.var_names has duplicate gene name(s), e.g. {list(adata.var_names[adata.var_names.duplicated()].unique()[:5])}; "
-                         "CPA matches genes by name (predictions, DEGs): run adata.var_names_make_unique() or drop the duplicated columns first")
+    _require_unique_genes(adata.var_names)
     perts = adata.obs[vocab.perturbation_key].astype(str).to_numpy()
     is_ctrl = perts == vocab.control
     for k in vocab.covariate_keys:

@@ -11,15 +11,19 @@ from fastcore.basics import patch
 __all__ = ['gene_indexer', 'RowSource', 'dense_tensor', 'stream_batches']
 
 # %% ../nbs/13_stream.ipynb #e1b8251b
+def _require_unique_genes(var_names:pd.Index):
+    "A clear error for duplicated gene names: genes are matched by name (predictions, DEGs, a model's genes)"
+    if not var_names.is_unique:
+        raise ValueError(f"adata.var_names has duplicate gene name(s), e.g. {list(var_names[var_names.duplicated()].unique()[:5])}; genes are "
+                         "matched by name: run adata.var_names_make_unique() or drop the duplicated columns first")
+
 def gene_indexer(var_names, # the AnnData's var_names
                  genes:list, # the genes the model needs, in its order
                 )->np.ndarray|None: # column indices, or None when the columns already are `genes`
     "Columns of X holding `genes`, in their order; a clear error when some are missing"
     names = pd.Index(map(str, var_names))
     if list(names) == list(genes): return None
-    if not names.is_unique:  # a duplicated name would pick one of its columns at random
-        raise ValueError(f"adata.var_names has duplicate gene name(s), e.g. {list(names[names.duplicated()].unique()[:5])}; genes are matched by "
-                         "name: run adata.var_names_make_unique() or drop the duplicated columns first")
+    _require_unique_genes(names)  # pandas would refuse them with a bare InvalidIndexError
     missing = [g for g in genes if g not in names]
     if missing: raise KeyError(f"{len(missing)} gene(s) the model was trained on are missing from adata.var_names, e.g. {missing[:5]}; "
                                f"subset or reorder the AnnData to the model's {len(genes)} genes (model.vocab.genes)")

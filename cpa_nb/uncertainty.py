@@ -39,7 +39,7 @@ def target_table(self:CPA, perturbation:str|None=None, # e.g. 'Nutlin' or 'A+B'
         if lacking.any():
             raise ValueError(f"dose= is required for perturbation {out[v.perturbation_key][lacking].iloc[0]!r} (missing or NaN): the model was "
                              f"trained with doses (obs[{v.dose_key!r}]); e.g. dose=0.5 or '0.5+0.1'")
-        out[v.dose_key] = ['0' if c and pd.isna(d) else str(d) for c, d in zip(is_ctrl, dose)]
+        out[v.dose_key] = [str(d) for d in dose.where(dose.notna(), '0')]  # past the check, only controls lack a dose
     for k in v.covariate_keys:
         if k in conditions: out[k] = conditions[k].to_numpy()
         elif len(v.covariates[k]) == 1: out[k] = v.covariates[k][0]
