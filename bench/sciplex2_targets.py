@@ -22,6 +22,7 @@ torch.set_num_threads(args.threads)
 warnings.simplefilter('ignore')
 
 from cpa_nb.cli import main  # noqa: E402
+from cpa_nb import CPA  # noqa: E402
 
 with tempfile.TemporaryDirectory() as out:
     argv = ['sciplex2', '--out', out, '--seed', str(args.seed), '--no-progress'] + (['--epochs', str(args.epochs)] if args.epochs else []) + ['--ensemble', str(args.ensemble)] + [a for kv in args.set for a in ('--set', kv)] + (['--autocast'] if args.autocast else [])
@@ -30,6 +31,7 @@ with tempfile.TemporaryDirectory() as out:
     wall = time.perf_counter() - t0
     rep = json.load(open(f'{out}/report.json'))
     tab = pd.read_csv(f'{out}/evaluation.csv')
+    valid = CPA.load(f'{out}/model').history_df.valid_score.max() if args.ensemble == 1 else float('nan')
 
 ood = tab[tab.split == 'ood'].pivot_table(index='drug', columns='method', values='truth_r2_mean_deg')
 print('\nheld-out dose 0.5, R2 of the mean over the top-50 DEGs against the ground truth:')
@@ -43,6 +45,8 @@ ceiling = spearmanr(u, rankdata(u, method='ordinal')).statistic
 print(f"  its ceiling with these uncertainties ({int((u == 0).sum())} of {len(u)} conditions at 0): {ceiling:.3f}")
 if 'ensemble' in rep:
     print(f"ensemble of {rep['ensemble']['members']}: spread-error Spearman {rep['ensemble']['uncertainty_error_spearman']:.3f}")
+trained = tab[(tab.method == 'cpa') & (tab.split == 'test') & (tab.n_cells > 0)].truth_r2_mean_deg
+print(f"best validation score {valid:.4f}; trained (test-split) conditions against the truth: mean R2 {trained.mean():.4f}, worst {trained.min():.4f}")
 print(f"disentanglement: drug classifier on basal latent {rep['disentanglement']['drug']:.3f} (chance {rep['disentanglement']['drug_chance']:.3f})")
 print(f"epochs {rep['train']['epochs']}, training {rep['train']['seconds']:.0f} s ({rep['train']['cells_per_second']:.0f} cells/s); "
       f"whole main job {wall:.0f} s with {args.threads} threads")

@@ -7,7 +7,8 @@ from __future__ import annotations
 import math, numpy as np, torch, torch.nn as nn
 
 # %% auto #0
-__all__ = ['DOSERS', 'LinearDoser', 'SigmDoser', 'LogSigmDoser', 'MLPDoser', 'HillDoser', 'fit_hill', 'start_hill', 'make_doser']
+__all__ = ['CURVE_SPREAD', 'DOSERS', 'LinearDoser', 'SigmDoser', 'LogSigmDoser', 'MLPDoser', 'curve_offsets', 'HillDoser',
+           'fit_hill', 'start_hill', 'check_doser', 'make_doser']
 
 # %% ../nbs/03_dosers.ipynb #dde69dcc
 class LinearDoser(nn.Module):
@@ -49,13 +50,22 @@ class MLPDoser(nn.Module):
         return torch.where(doses > 0, s, torch.zeros_like(s))  # exactly 0 without the drug: batches of other sizes round f(0) differently (~1e-7)
 
 # %% ../nbs/03_dosers.ipynb #a1195b73
+CURVE_SPREAD = 1. # with several curves per drug, their ln K start this far either side of the drug's one
+
+def curve_offsets(curves:int)->torch.Tensor:
+    "Where each of a drug's `curves` Hill curves starts in ln K, relative to the drug's one start"
+    return torch.linspace(-CURVE_SPREAD, CURVE_SPREAD, curves) if curves > 1 else torch.zeros(1)
+
 class HillDoser(nn.Module):
-    "s(d) = σ(h·(ln d − ln K)) for d > 0, 0 at d = 0; unit-free"
-    def __init__(self, dose_range:torch.Tensor):
+    "s(d) = σ(h·(ln d − ln K)) for d > 0, 0 at d = 0; unit-free; `curves` curves per drug give cells x (drugs·curves) scales"
+    def __init__(self, dose_range:torch.Tensor, curves:int=1):
         super().__init__()
-        self.log_k = nn.Parameter(0.5 * (dose_range[:, 0].log() + dose_range[:, 1].log()).float())
-        self.log_h = nn.Parameter(torch.zeros(len(dose_range)))
+        self.curves = curves
+        mid = 0.5 * (dose_range[:, 0].log() + dose_range[:, 1].log()).float()
+        self.log_k = nn.Parameter((mid[:, None] + curve_offsets(curves)).flatten())  # drug j's curves at j·curves, ..., j·curves + curves − 1
+        self.log_h = nn.Parameter(torch.zeros(len(dose_range) * curves))
     def forward(self, doses):
+        if self.curves > 1: doses = doses.repeat_interleave(self.curves, dim=1)
         pos = doses > 0
         z = self.log_h.exp() * (torch.log(torch.where(pos, doses, torch.ones_like(doses))) - self.log_k)
         return torch.where(pos, torch.sigmoid(z), torch.zeros_like(z))
@@ -90,19 +100,29 @@ def fit_hill(doses, # positive doses, at least 3 distinct ones
 def start_hill(doser:HillDoser, # the doser to move
                fits:list, # per drug: (ln K, ln h) from `fit_hill`, or None to keep its start
               ):
-    "Start a Hill doser's curves at fitted ones"
+    "Start a Hill doser's curves at fitted ones (with several curves per drug: spread around it by `curve_offsets`)"
+    n = doser.curves
     for j, fit in enumerate(fits):
-        if fit is not None: doser.log_k[j], doser.log_h[j] = fit
+        if fit is not None:
+            doser.log_k[j * n:(j + 1) * n] = fit[0] + curve_offsets(n)
+            doser.log_h[j * n:(j + 1) * n] = fit[1]
 
 # %% ../nbs/03_dosers.ipynb #e2736b1e
 DOSERS = {'hill': HillDoser, 'logsigm': LogSigmDoser, 'sigm': SigmDoser, 'linear': LinearDoser, 'mlp': MLPDoser}
 
+def check_doser(kind:str, curves:int=1):
+    "A clear error for an unknown doser, or for several curves per drug with a doser that has one"
+    if kind not in DOSERS: raise ValueError(f"unknown doser {kind!r}; choose one of {list(DOSERS)}")
+    if not (isinstance(curves, int) and curves >= 1): raise ValueError(f"dose_curves={curves!r}; it must be a whole number >= 1")
+    if curves > 1 and kind != 'hill': raise ValueError(f"dose_curves={curves} needs doser='hill'; the {kind!r} doser has one curve per drug (set dose_curves=1)")
+
 def make_doser(kind:str, # one of DOSERS: 'hill', 'logsigm', 'sigm', 'linear', 'mlp'
                dose_range:torch.Tensor, # drugs x 2: smallest and largest positive training dose
+               curves:int=1, # curves per drug ('hill' only)
               )->nn.Module:
     "The dose encoder `kind` for drugs with the given dose ranges"
-    if kind not in DOSERS: raise ValueError(f"unknown doser {kind!r}; choose one of {list(DOSERS)}")
+    check_doser(kind, curves)
     dose_range = torch.as_tensor(dose_range, dtype=torch.float32)
     if dose_range.ndim != 2 or dose_range.shape[1] != 2 or not (dose_range > 0).all():
         raise ValueError("dose_range must be drugs x 2 positive (min, max) doses")
-    return DOSERS[kind](dose_range)
+    return HillDoser(dose_range, curves) if kind == 'hill' else DOSERS[kind](dose_range)

@@ -15,7 +15,7 @@ from . import __version__
 from .data import Vocab, CPAData, check_adata, encode_obs, rank_genes_groups_cov, _at_most
 from .stream import RowSource, stream_batches
 from .distributed import rank_world, all_reduce_mean_, broadcast_, broadcast_object
-from .dosers import make_doser, DOSERS, fit_hill, start_hill
+from .dosers import make_doser, check_doser, fit_hill, start_hill
 from .module import CPAModule, dense_groups, gaussian_nll, group_means, pseudobulk_loss, swap_within
 from .metrics import r2
 
@@ -39,6 +39,7 @@ class CPAParams:
     skip:bool=True # a linear path from latent to mean beside the decoder's MLP (see `CPAModule`)
     doser:str='hill' # dose encoder: 'hill', 'logsigm', 'sigm', 'linear' or 'mlp'
     doser_init:str='data' # where the Hill doser's curves start: 'data' (fitted to the training cells' dose responses) or 'middle' (half-way at the middle of the dose range, slope 1)
+    dose_curves:int=1 # Hill curves per drug, each scaling its own embedding row: with 2 a drug's latent path can bend with the dose ('hill' only; see `HillDoser`)
     lr:float=3e-3 # learning rate of encoder, decoder and embeddings
     doser_lr:float=4e-4 # learning rate of the doser (a fast doser saturates the dose curve early)
     adv_lr:float=1e-3 # learning rate of the adversaries
@@ -66,7 +67,7 @@ class CPAParams:
         bad = sorted(set(kwargs) - known)
         if bad: raise TypeError(f"unknown hyperparameter(s) {bad}; known: {sorted(known)}")
         p = cls(**kwargs)
-        if p.doser not in DOSERS: raise ValueError(f"unknown doser {p.doser!r}; choose one of {list(DOSERS)}")
+        check_doser(p.doser, p.dose_curves)
         if p.doser_init not in ('data', 'middle'): raise ValueError(f"unknown doser_init {p.doser_init!r}; choose 'data' or 'middle'")
         if not 0 <= p.nll_beta <= 1: raise ValueError(f"nll_beta={p.nll_beta}; it must be in [0, 1] (0: plain NLL, 1: the mean learns as with the squared error)")
         if p.pseudobulk < 0: raise ValueError(f"pseudobulk={p.pseudobulk}; it must be >= 0 (0 turns the pseudobulk loss off)")
@@ -113,7 +114,7 @@ class CPA:
             self.device = torch.device('cuda', int(os.environ['LOCAL_RANK']))
         torch.manual_seed(params.seed)
         self.module = CPAModule(len(vocab.genes), len(vocab.drugs), [len(vocab.covariates[k]) for k in vocab.covariate_keys],
-                                make_doser(params.doser, torch.tensor(dose_range)), params.latent_dim, params.hidden_dim,
+                                make_doser(params.doser, torch.tensor(dose_range), params.dose_curves), params.latent_dim, params.hidden_dim,
                                 params.n_layers, params.adv_hidden_dim, params.adv_layers, params.skip).to(self.device)
         self.history, self.epochs_trained, self.data = [], 0, None
 

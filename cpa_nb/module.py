@@ -42,6 +42,10 @@ class CPAModule(nn.Module):
         self.skip = nn.Linear(latent_dim, n_genes, bias=False) if skip else None
         if skip: nn.init.zeros_(self.skip.weight)  # a random linear path would only add noise to the initial means
         self.drug_embedding = nn.Embedding(n_drugs, latent_dim)
+        curves = getattr(doser, 'curves', 1)  # a doser with several curves per drug scales one embedding row per curve
+        if curves > 1:  # a drug's rows start as its one embedding shared out between them, with a little noise so they can part
+            start = self.drug_embedding.weight.detach().repeat_interleave(curves, 0) / curves
+            self.drug_embedding = nn.Embedding.from_pretrained(start + 0.1 * torch.randn_like(start), freeze=False)
         self.covariate_embeddings = nn.ModuleList(nn.Embedding(n, latent_dim) for n in covariate_sizes)
         self.doser = doser
         self.drug_adversary = mlp([latent_dim] + [adv_hidden_dim] * adv_layers + [n_drugs])

@@ -44,14 +44,17 @@ def _dose_grid(model, drug, n=60, pad=1.0):
 
 @torch.no_grad()
 def plot_latent_dose_response(model:CPA, drugs:list|None=None, n:int=60)->plt.Figure:
-    "Learned dose-response s(d) of each drug"
+    "Learned dose-response s(d) of each drug (every curve of it, with several per drug)"
     drugs = drugs or model.vocab.drugs
+    k = getattr(model.module.doser, 'curves', 1)
     fig, ax = plt.subplots(figsize=(5, 3.5))
-    for drug in drugs:
+    for i, drug in enumerate(drugs):
         j, grid = model.vocab.drugs.index(drug), _dose_grid(model, drug, n)
         d = torch.zeros(n, len(model.vocab.drugs)); d[:, j] = torch.tensor(grid, dtype=torch.float32)
-        ax.plot(grid, model.module.doser(d.to(model.device))[:, j].cpu(), label=drug)
-    ax.set(xscale='log', xlabel='dose', ylabel='s(dose)', title=f'latent dose response ({model.params.doser})')
+        s = model.module.doser(d.to(model.device)).cpu()
+        for c in range(k):
+            ax.plot(grid, s[:, j * k + c], color=f'C{i}', ls=['-', '--', ':', '-.'][c % 4], label=drug if k == 1 else f'{drug}, curve {c + 1}')
+    ax.set(xscale='log', xlabel='dose', ylabel='s(dose)', title=f'latent dose response ({model.params.doser}' + (f', {k} curves per drug)' if k > 1 else ')'))
     ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
@@ -115,13 +118,14 @@ def plot_gene_dose_response(model:CPA, adata:ad.AnnData, drug:str, gene:str,
 # %% ../nbs/09_plots.ipynb #a27fed7a
 @torch.no_grad()
 def plot_drug_similarity(model:CPA)->plt.Figure:
-    "Cosine similarity of the drug embeddings"
-    e = F.normalize(model.module.drug_embedding.weight.cpu(), dim=1)
+    "Cosine similarity of the drugs' latent shifts at their largest training doses"
+    top = torch.diag(torch.tensor([hi for _, hi in model.dose_range], dtype=torch.float32))  # each drug alone at its top dose
+    e = F.normalize((model.module.doser(top.to(model.device)) @ model.module.drug_embedding.weight).cpu(), dim=1)
     sim_ = (e @ e.T).numpy()
     fig, ax = plt.subplots(figsize=(4.2, 3.6))
     m = ax.imshow(sim_, vmin=-1, vmax=1, cmap='RdBu_r')
     ax.set_xticks(range(len(model.vocab.drugs)), model.vocab.drugs, rotation=90); ax.set_yticks(range(len(model.vocab.drugs)), model.vocab.drugs)
-    ax.set_title('drug embedding similarity')
+    ax.set_title('drug similarity (latent shift at the top dose)')
     fig.colorbar(m, ax=ax)
     fig.tight_layout()
     return fig
