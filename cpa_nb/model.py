@@ -6,7 +6,7 @@
 from __future__ import annotations
 import copy, json, math, os, time, warnings
 from contextlib import contextmanager
-from dataclasses import dataclass, asdict, fields
+from dataclasses import dataclass, asdict, fields, replace
 from pathlib import Path
 import numpy as np, pandas as pd, torch, anndata as ad
 from fastcore.basics import patch
@@ -20,12 +20,13 @@ from .module import CPAModule, dense_groups, gaussian_nll, group_means, pseudobu
 from .metrics import r2
 
 # %% auto #0
-__all__ = ['PSEUDOBULK', 'SWAP_PSEUDOBULK', 'MIN_EPOCH_CELLS', 'MAX_VALID_CELLS', 'LOSSES', 'FORMAT', 'CHECKPOINT', 'ENSEMBLE',
-           'CPAParams', 'CPA', 'random_split']
+__all__ = ['PSEUDOBULK', 'SWAP_PSEUDOBULK', 'DOSE_CURVES', 'MIN_EPOCH_CELLS', 'MAX_VALID_CELLS', 'LOSSES', 'FORMAT', 'CHECKPOINT',
+           'ENSEMBLE', 'CPAParams', 'CPA', 'random_split']
 
 # %% ../nbs/05_model.ipynb #47ba04fc
 PSEUDOBULK = 100.  # default of `CPAParams.pseudobulk` (bench/README.md: the choice and its measurements)
 SWAP_PSEUDOBULK = 100.  # default of `CPAParams.swap_pseudobulk` (bench/README.md, section "The swapped pseudobulk loss")
+DOSE_CURVES = 2  # Hill curves per drug where the data have dose series (`CPAParams.dose_curves=None`; bench/README.md, section "Two Hill curves per drug")
 MIN_EPOCH_CELLS = 20_000  # default of `CPAParams.min_epoch_cells`: an epoch of a small data set is several passes (see `_epoch_draws`)
 
 @dataclass
@@ -39,7 +40,7 @@ class CPAParams:
     skip:bool=True # a linear path from latent to mean beside the decoder's MLP (see `CPAModule`)
     doser:str='hill' # dose encoder: 'hill', 'logsigm', 'sigm', 'linear' or 'mlp'
     doser_init:str='data' # where the Hill doser's curves start: 'data' (fitted to the training cells' dose responses) or 'middle' (half-way at the middle of the dose range, slope 1)
-    dose_curves:int=1 # Hill curves per drug, each scaling its own embedding row: with 2 a drug's latent path can bend with the dose ('hill' only; see `HillDoser`)
+    dose_curves:int|None=None # Hill curves per drug, each scaling its own embedding row, so a drug's latent path can bend with the dose ('hill' only; see `HillDoser`); None: `DOSE_CURVES` where some drug was given alone at 3 or more doses, else 1
     lr:float=3e-3 # learning rate of encoder, decoder and embeddings
     doser_lr:float=4e-4 # learning rate of the doser (a fast doser saturates the dose curve early)
     adv_lr:float=1e-3 # learning rate of the adversaries
@@ -67,7 +68,7 @@ class CPAParams:
         bad = sorted(set(kwargs) - known)
         if bad: raise TypeError(f"unknown hyperparameter(s) {bad}; known: {sorted(known)}")
         p = cls(**kwargs)
-        check_doser(p.doser, p.dose_curves)
+        check_doser(p.doser, 1 if p.dose_curves is None else p.dose_curves)
         if p.doser_init not in ('data', 'middle'): raise ValueError(f"unknown doser_init {p.doser_init!r}; choose 'data' or 'middle'")
         if not 0 <= p.nll_beta <= 1: raise ValueError(f"nll_beta={p.nll_beta}; it must be in [0, 1] (0: plain NLL, 1: the mean learns as with the squared error)")
         if p.pseudobulk < 0: raise ValueError(f"pseudobulk={p.pseudobulk}; it must be >= 0 (0 turns the pseudobulk loss off)")
@@ -99,6 +100,8 @@ class CPA:
         if train_split not in data.splits:
             raise ValueError(f"no cell has split {train_split!r} in obs[{split_key!r}]; splits are {sorted(data.splits)}; set train_split=")
         train = data.splits[train_split]
+        if params.dose_curves is None:  # several curves where dose series can shape them; with one dose per drug they would only split one vector in parts
+            params = replace(params, dose_curves=DOSE_CURVES if params.doser == 'hill' and _dose_series(data, train) else 1)
         self.degs = {k: list(map(str, v)) for k, v in rank_genes_groups_cov(adata, vocab).items()}
         self._setup(vocab, params, _dose_range(data.doses[train], vocab.drugs),
                     _condition_table(adata.obs[train], vocab, data.conditions[train]),
@@ -150,12 +153,18 @@ def _condition_table(obs:pd.DataFrame, vocab:Vocab, names:np.ndarray)->list:
     return recs
 
 # %% ../nbs/05_model.ipynb #c587b337
+def _dose_series(data:CPAData, train:np.ndarray)->list:
+    "Indices of the drugs given alone to training cells at 3 or more positive doses: those a dose-response curve can be fitted to"
+    D = data.doses.numpy()
+    single = train & ((D > 0).sum(1) == 1)
+    return [j for j in range(D.shape[1]) if len(np.unique(D[single & (D[:, j] > 0), j])) >= 3]
+
 def _dose_responses(data:CPAData, train:np.ndarray)->list:
     "Per drug: (doses, response size, cells) from its single-drug training cells, or None with fewer than 3 doses"
     D, C = data.doses.numpy(), data.covariates.numpy()
     n_drugs = (D > 0).sum(1)
     single = train & (n_drugs == 1)
-    fits = [j for j in range(D.shape[1]) if len(np.unique(D[single & (D[:, j] > 0), j])) >= 3]
+    fits = _dose_series(data, train)
     if not fits: return [None] * D.shape[1]
     covs, cov_of = np.unique(C, axis=0, return_inverse=True)
     cov_of = cov_of.reshape(-1)
@@ -599,7 +608,7 @@ def load(cls:CPA, path:str|Path, device:str='cpu')->CPA:
         raise ValueError(f"{f} was saved in model format {cfg.get('format')} by cpa_nb {cfg.get('cpa_nb_version', '(unknown)')}; this cpa_nb "
                          f"({__version__}) reads format {FORMAT}: load it with the version that saved it")
     self = cls.__new__(cls)
-    params = CPAParams(**{'skip': False, 'ema_epochs': 0., 'swap_pseudobulk': 0., **cfg['params']})  # models saved before the skip path, weight averaging or the swapped loss existed had none
+    params = CPAParams(**{'skip': False, 'ema_epochs': 0., 'swap_pseudobulk': 0., 'dose_curves': 1, **cfg['params']})  # models saved before the skip path, weight averaging, the swapped loss or several dose curves existed had none
     self._setup(Vocab(**cfg['vocab']), params, cfg['dose_range'], cfg['train_conditions'], cfg['splits'], device)
     self.module.load_state_dict(blob['state_dict'])
     self.degs, self.history, self.epochs_trained = cfg['degs'], cfg['history'], cfg['epochs_trained']
