@@ -123,7 +123,7 @@ class CPA:
 
     def __repr__(self):
         return (f"CPA({len(self.vocab.genes)} genes, drugs {self.vocab.drugs}, covariates {self.vocab.covariates}, "
-                f"doser {self.params.doser!r}, {self.epochs_trained} epochs trained)")
+                f"doser {self.params.doser!r}" + (f" ({self.params.dose_curves} curves per drug)" if self.params.dose_curves > 1 else '') + f", {self.epochs_trained} epochs trained)")
 
 # %% ../nbs/05_model.ipynb #3c75f733
 def random_split(n:int, seed:int, train_split:str='train', valid_split:str='test', valid_frac:float=0.1)->dict:
