@@ -22,6 +22,7 @@ model = CPA(adata, 'condition', 'dose_val', ['cell_type'], control='Vehicle', sp
 if backed: model.data.X.chunk_size = 256
 model.fit(max_epochs=10, patience=None, progress=False)
 if rank == 0: json.dump({'history': model.history, 'world': world, 'streamed': model.data.streamed}, open(out, 'w'))
+if torch.distributed.is_initialized(): torch.distributed.destroy_process_group()  # exiting with gloo's threads alive can abort ('terminate called without an active exception')
 '''
 
 
