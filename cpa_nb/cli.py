@@ -137,10 +137,15 @@ USER_ERRORS = (FileNotFoundError, IsADirectoryError, NotADirectoryError, KeyErro
 def main(argv:list|None=None)->int:
     "Entry point of the `cpa_nb` console script"
     args = parser().parse_args(argv)
+    from cpa_nb.distributed import init_distributed, close_distributed
+    init_distributed()  # joins the process group when launched by torchrun; nothing otherwise
+    try: return _run(args)
+    finally: close_distributed()
+
+def _run(args)->int:
+    "Run the parsed command; the exit code"
     from cpa_nb.sciplex2 import run_sciplex2
     from cpa_nb.experiment import run_evaluate
-    from cpa_nb.distributed import init_distributed
-    init_distributed()  # joins the process group when launched by torchrun; nothing otherwise
     if args.command == 'predict':
         try:
             if args.conditions and (args.dose or args.covariate):

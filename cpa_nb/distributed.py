@@ -8,7 +8,7 @@ import os
 import torch, torch.distributed as dist
 
 # %% auto #0
-__all__ = ['init_distributed', 'rank_world', 'all_reduce_mean_', 'broadcast_', 'broadcast_object']
+__all__ = ['init_distributed', 'close_distributed', 'rank_world', 'all_reduce_mean_', 'broadcast_', 'broadcast_object']
 
 # %% ../nbs/14_distributed.ipynb #735b1fa1
 def init_distributed(backend:str|None=None, # 'gloo' or 'nccl'; None: nccl with GPUs, else gloo
@@ -20,6 +20,10 @@ def init_distributed(backend:str|None=None, # 'gloo' or 'nccl'; None: nccl with 
     if backend == 'nccl': torch.cuda.set_device(int(os.environ.get('LOCAL_RANK', '0')))
     dist.init_process_group(backend)
     return dist.get_rank(), dist.get_world_size()
+
+def close_distributed():
+    "Leave the process group if this process is in one; call it before exit, or torch's collectives may abort at shutdown"
+    if dist.is_available() and dist.is_initialized(): dist.destroy_process_group()
 
 def rank_world()->tuple:
     "(rank, world size) of this process; (0, 1) outside a process group"

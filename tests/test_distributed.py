@@ -11,7 +11,7 @@ TRAIN_SCRIPT = r'''
 import json, sys, torch
 torch.set_num_threads(1)
 import anndata as ad
-from cpa_nb.distributed import init_distributed
+from cpa_nb.distributed import init_distributed, close_distributed
 from cpa_nb.model import CPA
 rank, world = init_distributed()
 path, backed, out = sys.argv[1], sys.argv[2] == 'backed', sys.argv[3]
@@ -22,7 +22,7 @@ model = CPA(adata, 'condition', 'dose_val', ['cell_type'], control='Vehicle', sp
 if backed: model.data.X.chunk_size = 256
 model.fit(max_epochs=10, patience=None, progress=False)
 if rank == 0: json.dump({'history': model.history, 'world': world, 'streamed': model.data.streamed}, open(out, 'w'))
-if torch.distributed.is_initialized(): torch.distributed.destroy_process_group()  # exiting with gloo's threads alive can abort ('terminate called without an active exception')
+close_distributed()  # exiting with gloo's threads alive can abort ('terminate called without an active exception')
 '''
 
 
