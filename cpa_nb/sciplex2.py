@@ -104,6 +104,15 @@ def _wins(ood:pd.DataFrame, col:str='r2_delta_deg')->str:
     parts = [f"{(wide.cpa > wide[b]).sum()} of {wide[b].notna().sum()} against {b}" for b in BASELINES if b in wide and wide[b].notna().any()]
     return f"CPA has the higher R² of the change on the DEGs in {', '.join(parts)}." if parts else ''
 
+def _losses(ood:pd.DataFrame, col:str='r2_delta_deg')->str:
+    "A sentence naming every held-out condition where a baseline beats CPA, with both scores, or saying that none does"
+    wide = ood.pivot_table(index='condition', columns='method', values=col)
+    if 'cpa' not in wide: return ''
+    lost = [f"{cond} ({b} {row[b]:.3f}, CPA {row['cpa']:.3f})" for cond, row in wide.iterrows()
+            for b in BASELINES if b in wide and pd.notna(row[b]) and row[b] > row['cpa']]
+    return (f"A baseline beats CPA on the R² of the change on the DEGs at: {'; '.join(lost)}." if lost
+            else "No baseline beats CPA on the R² of the change on the DEGs at any held-out condition.")
+
 def report_markdown(report:dict, records:list, figures:list, title:str='sci-Plex2: CPA against baselines')->str:
     "Markdown report: tables of CPA vs baselines, summaries and figures"
     t = evaluation_table(records)
@@ -120,7 +129,7 @@ def report_markdown(report:dict, records:list, figures:list, title:str='sci-Plex
         lines += ['## Held-out conditions (never seen in training)', '', 'R² of the mean over the top-50 DEGs, against the real cells:', '',
                   table('r2_mean_deg'), '', 'R² of the change from control over the DEGs (0 = predicting no change):', '', table('r2_delta_deg'), '']
         wins = _wins(ood)
-        if wins: lines += [wins, '']
+        if wins: lines += [f'{wins} {_losses(ood)}', '']
         if 'truth_r2_mean_deg' in ood:
             lines += ['Against the ground truth (simulated data only: the noise-free expected mean):', '', table('truth_r2_mean_deg'), '']
     lines += ['## Mean over the conditions of each split', '',
