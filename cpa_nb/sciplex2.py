@@ -97,17 +97,13 @@ def _md_table(df:pd.DataFrame)->str:
     return '\n'.join(['| ' + ' | '.join(map(str, df.columns)) + ' |', '|' + '---|' * len(df.columns)] +
                      ['| ' + ' | '.join(fmt(v) for v in row) + ' |' for row in df.itertuples(index=False)])
 
-def _wins(ood:pd.DataFrame, col:str='r2_delta_deg')->str:
-    "A sentence saying on how many held-out conditions CPA beats each baseline"
-    wide = ood.pivot_table(index='condition', columns='method', values=col)
-    if 'cpa' not in wide: return ''
+def _wins(wide:pd.DataFrame)->str:
+    "A sentence saying on how many held-out conditions CPA beats each baseline (`wide`: condition x method scores, a 'cpa' column among them)"
     parts = [f"{(wide.cpa > wide[b]).sum()} of {wide[b].notna().sum()} against {b}" for b in BASELINES if b in wide and wide[b].notna().any()]
     return f"CPA has the higher R² of the change on the DEGs in {', '.join(parts)}." if parts else ''
 
-def _losses(ood:pd.DataFrame, col:str='r2_delta_deg')->str:
-    "A sentence naming every held-out condition where a baseline beats CPA, with both scores, or saying that none does"
-    wide = ood.pivot_table(index='condition', columns='method', values=col)
-    if 'cpa' not in wide: return ''
+def _losses(wide:pd.DataFrame)->str:
+    "A sentence naming every held-out condition where a baseline beats CPA, with both scores, or saying that none does (`wide` as for `_wins`)"
     lost = [f"{cond} ({b} {row[b]:.3f}, CPA {row['cpa']:.3f})" for cond, row in wide.iterrows()
             for b in BASELINES if b in wide and pd.notna(row[b]) and row[b] > row['cpa']]
     return (f"A baseline beats CPA on the R² of the change on the DEGs at: {'; '.join(lost)}." if lost
@@ -128,8 +124,9 @@ def report_markdown(report:dict, records:list, figures:list, title:str='sci-Plex
         table = lambda col: _md_table(ood.pivot_table(index='condition', columns='method', values=col))
         lines += ['## Held-out conditions (never seen in training)', '', 'R² of the mean over the top-50 DEGs, against the real cells:', '',
                   table('r2_mean_deg'), '', 'R² of the change from control over the DEGs (0 = predicting no change):', '', table('r2_delta_deg'), '']
-        wins = _wins(ood)
-        if wins: lines += [f'{wins} {_losses(ood)}', '']
+        wide = ood.pivot_table(index='condition', columns='method', values='r2_delta_deg')
+        wins = _wins(wide) if 'cpa' in wide else ''
+        if wins: lines += [f'{wins} {_losses(wide)}', '']
         if 'truth_r2_mean_deg' in ood:
             lines += ['Against the ground truth (simulated data only: the noise-free expected mean):', '', table('truth_r2_mean_deg'), '']
     lines += ['## Mean over the conditions of each split', '',
