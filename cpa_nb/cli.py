@@ -139,8 +139,9 @@ def main(argv:list|None=None)->int:
     args = parser().parse_args(argv)
     from cpa_nb.distributed import init_distributed, close_distributed
     init_distributed()  # joins the process group when launched by torchrun; nothing otherwise
-    try: return _run(args)
-    finally: close_distributed()
+    code = 1
+    try: code = _run(args); return code
+    finally: close_distributed(wait=code == 0)  # after an error another process may never reach the barrier
 
 def _run(args)->int:
     "Run the parsed command; the exit code"

@@ -21,9 +21,12 @@ def init_distributed(backend:str|None=None, # 'gloo' or 'nccl'; None: nccl with 
     dist.init_process_group(backend)
     return dist.get_rank(), dist.get_world_size()
 
-def close_distributed():
+def close_distributed(wait:bool=True, # first wait until every process gets here (a clean exit); False after an error, when the others may never come
+                     ):
     "Leave the process group if this process is in one; call it before exit, or torch's collectives may abort at shutdown"
-    if dist.is_available() and dist.is_initialized(): dist.destroy_process_group()
+    if not (dist.is_available() and dist.is_initialized()): return
+    if wait: dist.barrier()  # torch's teardown is collective: no process closes its connections while another still uses them
+    dist.destroy_process_group()
 
 def rank_world()->tuple:
     "(rank, world size) of this process; (0, 1) outside a process group"

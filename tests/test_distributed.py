@@ -22,7 +22,7 @@ model = CPA(adata, 'condition', 'dose_val', ['cell_type'], control='Vehicle', sp
 if backed: model.data.X.chunk_size = 256
 model.fit(max_epochs=10, patience=None, progress=False)
 if rank == 0: json.dump({'history': model.history, 'world': world, 'streamed': model.data.streamed}, open(out, 'w'))
-close_distributed()  # exiting with gloo's threads alive can abort ('terminate called without an active exception')
+close_distributed()  # waits for the other process, then leaves: exiting with gloo's threads alive can abort ('terminate called without an active exception')
 '''
 
 
@@ -31,7 +31,8 @@ def _train(tmp_path, data, n_procs, backed=False, seed=0, pseudobulk='0'):
     launch = [sys.executable] if n_procs == 1 else [sys.executable, '-m', 'torch.distributed.run', '--standalone', f'--nproc_per_node={n_procs}']
     res = subprocess.run(launch + [str(tmp_path / 'train.py'), str(data), 'backed' if backed else 'memory', str(out), str(seed), pseudobulk],
                          capture_output=True, text=True, timeout=600)
-    assert res.returncode == 0, res.stderr[-3000:]
+    where = 'after process 0 wrote its history (at shutdown)' if out.exists() else 'before process 0 wrote its history'
+    assert res.returncode == 0, f"exit code {res.returncode}, {where}:\n{res.stdout[-1000:]}\n{res.stderr[-3000:]}"
     return json.loads(out.read_text())
 
 
