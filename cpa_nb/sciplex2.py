@@ -122,9 +122,9 @@ def report_markdown(report:dict, records:list, figures:list, title:str='sci-Plex
     ood = t[t.split == 'ood']
     if len(ood):
         table = lambda col: _md_table(ood.pivot_table(index='condition', columns='method', values=col))
+        wide = ood.pivot_table(index='condition', columns='method', values='r2_delta_deg')  # its table, and the wins and losses
         lines += ['## Held-out conditions (never seen in training)', '', 'R² of the mean over the top-50 DEGs, against the real cells:', '',
-                  table('r2_mean_deg'), '', 'R² of the change from control over the DEGs (0 = predicting no change):', '', table('r2_delta_deg'), '']
-        wide = ood.pivot_table(index='condition', columns='method', values='r2_delta_deg')
+                  table('r2_mean_deg'), '', 'R² of the change from control over the DEGs (0 = predicting no change):', '', _md_table(wide), '']
         wins = _wins(wide) if 'cpa' in wide else ''
         if wins: lines += [f'{wins} {_losses(wide)}', '']
         if 'truth_r2_mean_deg' in ood:
