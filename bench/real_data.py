@@ -84,6 +84,7 @@ def main():
     torch.set_num_threads(args.threads); warnings.simplefilter('ignore')
     if not DATA.exists(): sys.exit(f'{DATA} is absent: this benchmark needs the shared real-data folder beside the checkout')
     hp, rows = json.loads(args.hparams), []
+    if args.composition and hp.get('ensemble', 1) > 1: sys.exit("--composition scores one model's singles; drop it, or the ensemble from --hparams")
     for seed in args.seeds:
         if args.only in (None, 'kang'):
             kang = dict(perturbation_key='condition', dose_key=None, covariate_keys=['cell_type'], control='control')
