@@ -57,11 +57,16 @@ def _hparam(text:str)->tuple:
     try: return name.strip(), json.loads(value)
     except ValueError: return name.strip(), value
 
-def _members(text:str)->int:
-    "--ensemble N: a positive number of models"
-    n = int(text) if text.strip().lstrip('-').isdigit() else None
-    if n is None or n < 1: raise argparse.ArgumentTypeError(f"--ensemble {text!r}: give the number of models to train, 1 or more (e.g. --ensemble 4)")
-    return n
+def _count(flag:str, what:str, example:int):
+    "argparse type of `flag`: a positive number of `what`"
+    def parse(text:str)->int:
+        n = int(text) if text.strip().lstrip('-').isdigit() else None
+        if n is None or n < 1: raise argparse.ArgumentTypeError(f"{flag} {text!r}: give the number of {what}, 1 or more (e.g. {flag} {example})")
+        return n
+    return parse
+
+_members = _count('--ensemble', 'models to train', 4)
+_at_once = _count('--parallel', 'models to train at once', 2)
 
 def _common(s):
     s.add_argument('--epochs', type=int, default=150, help='maximum training epochs (default: %(default)s)')
@@ -75,6 +80,8 @@ def _common(s):
     s.add_argument('--no-progress', action='store_true', help='no progress bar')
     s.add_argument('--ensemble', type=_members, default=1, metavar='N',
                    help='train N models with seeds SEED, SEED+1, ... and report them as one ensemble, with their spread as an uncertainty (default: %(default)s)')
+    s.add_argument('--parallel', type=_at_once, default=1, metavar='P',
+                   help="train P of the ensemble's models at once, each in its own process with 1/P of the threads: faster where one model uses many threads poorly (default: %(default)s)")
     s.add_argument('--set', type=_hparam, action='append', default=[], metavar='NAME=VALUE',
                    help='a CPA hyperparameter (a field of CPAParams), e.g. --set reg_adv=20 --set nll_beta=0.5')
 
@@ -159,7 +166,7 @@ def _run(args)->int:
         print(f"wrote {args.out}: {n} predicted cells")
         return 0
     common = dict(epochs=args.epochs, seed=args.seed, patience=args.patience, progress=not args.no_progress, resume=args.resume,
-                  device=args.device, backed=args.backed, ensemble=args.ensemble, autocast=args.autocast)
+                  device=args.device, backed=args.backed, ensemble=args.ensemble, parallel=args.parallel, autocast=args.autocast)
     if args.min_epoch_cells is not None: common['min_epoch_cells'] = args.min_epoch_cells
     common.update(args.set)
     try:

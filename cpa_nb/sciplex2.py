@@ -165,6 +165,27 @@ def _figures(model, adata, records, held_out):
             figs['uncertainty_2d'] = lambda: plots.plot_uncertainty_2d(net, *drugs[:2], covariates=cov)
     return figs
 
+def _fit_member(adata, keys:dict, seed:int, hparams:dict, fit_kw:dict, threads:int, path:str)->str:
+    "Train one ensemble member with `threads` threads and save it to `path` (run in a worker process by `_fit_members_parallel`)"
+    import torch
+    torch.set_num_threads(threads)
+    m = CPA(adata, keys['perturbation_key'], keys['dose_key'], keys['covariate_keys'], keys['control'], keys['split_key'], seed=seed, **hparams)
+    m.fit(**fit_kw).save(path)
+    return path
+
+def _fit_members_parallel(adata, keys:dict, seeds:list, hparams:dict, fit_kws:list, parallel:int, progress:bool)->list:
+    "Members trained `parallel` at a time in fresh processes, the threads shared out between them; loaded back in `seeds`' order"
+    import tempfile, torch, multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from tqdm.auto import tqdm
+    from cpa_nb.sciplex2 import _fit_member  # by its module's name, which the fresh processes import (also when this runs in the notebook)
+    threads = max(1, torch.get_num_threads() // parallel)
+    with tempfile.TemporaryDirectory(prefix='cpa_nb_members_') as tmp, \
+         ProcessPoolExecutor(parallel, mp_context=mp.get_context('spawn')) as pool:  # spawn: a forked child of a process whose OpenMP threads have run can hang
+        futures = {pool.submit(_fit_member, adata, keys, s, hparams, kw, threads, f'{tmp}/member{k}'): k for k, (s, kw) in enumerate(zip(seeds, fit_kws))}
+        for f in tqdm(as_completed(futures), total=len(futures), desc=f'CPA members ({parallel} at a time)', disable=not progress): f.result()  # a member's error stops the run here
+        return [CPA.load(f'{tmp}/member{k}', hparams.get('device', 'cpu')) for k in range(len(seeds))]
+
 def run_experiment(adata:ad.AnnData, # log-normalised data with a split column (train/test/ood)
                    keys:dict, # perturbation_key, dose_key, covariate_keys, control, split_key
                    source:str, # where the data came from, for the report
@@ -173,6 +194,7 @@ def run_experiment(adata:ad.AnnData, # log-normalised data with a split column (
                    epochs:int=150, seed:int=0, patience:int=20, progress:bool=True,
                    resume:bool=False, # continue an interrupted run from its checkpoint in out/checkpoint
                    ensemble:int=1, # models to train, with seeds seed, seed + 1, ...; more than one predict as a `CPAEnsemble`
+                   parallel:int=1, # ensemble members trained at once, each in its own process with 1/parallel of the threads (small networks use many threads poorly)
                    autocast:bool=False, # train with bfloat16 autocast (see `CPA.fit`); the evaluation is float32
                    **hparams, # CPAParams overrides and `device`
                   )->dict: # the report.json content
@@ -180,13 +202,20 @@ def run_experiment(adata:ad.AnnData, # log-normalised data with a split column (
     out = Path(out)
     if out.exists() and not out.is_dir(): raise NotADirectoryError(f"--out {out} is a file; give a folder for the report, figures and model, e.g. runs/{out.stem}")
     if ensemble < 1: raise ValueError(f"ensemble={ensemble}; train at least 1 model (--ensemble 4: four models with consecutive seeds)")
+    if parallel < 1: raise ValueError(f"parallel={parallel}; train at least 1 member at a time (--parallel 2: two members at once)")
+    parallel = min(parallel, ensemble)
+    if parallel > 1 and rank_world()[1] > 1: raise ValueError(f"parallel={parallel} under torchrun: its processes already share each member's training; drop --parallel")
+    if parallel > 1 and adata.isbacked: raise ValueError(f"parallel={parallel} needs the data in memory (each process gets a copy); drop --backed, or --parallel")
     members, t0 = [], time.perf_counter()
-    for k in range(ensemble):
-        m = CPA(adata, keys['perturbation_key'], keys['dose_key'], keys['covariate_keys'], keys['control'], keys['split_key'],
-                seed=seed + k, **hparams)
-        ckpt = out / 'checkpoint' / (f'member{k}' if ensemble > 1 else '')
-        members.append(m.fit(max_epochs=epochs, patience=patience, progress=progress, checkpoint_dir=ckpt, checkpoint_every=5, resume=resume, autocast=autocast))
-        m.data = None  # its copy of X is not needed any more (evaluation reads adata): one member's copy in memory at a time
+    ckpts = [out / 'checkpoint' / (f'member{k}' if ensemble > 1 else '') for k in range(ensemble)]
+    fit_kws = [dict(max_epochs=epochs, patience=patience, progress=progress and parallel == 1, checkpoint_dir=c, checkpoint_every=5, resume=resume, autocast=autocast) for c in ckpts]
+    if parallel > 1: members = _fit_members_parallel(adata, keys, [seed + k for k in range(ensemble)], hparams, fit_kws, parallel, progress)
+    else:
+        for k in range(ensemble):
+            m = CPA(adata, keys['perturbation_key'], keys['dose_key'], keys['covariate_keys'], keys['control'], keys['split_key'],
+                    seed=seed + k, **hparams)
+            members.append(m.fit(**fit_kws[k]))
+            m.data = None  # its copy of X is not needed any more (evaluation reads adata): one member's copy in memory at a time
     seconds = time.perf_counter() - t0
     if rank_world()[0] != 0: return None
     model = members[0] if ensemble == 1 else CPAEnsemble(members)
