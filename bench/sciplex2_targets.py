@@ -26,9 +26,9 @@ def run():
     torch.set_num_threads(args.threads)
     warnings.simplefilter('ignore')
 
-    from cpa_nb.cli import main  # noqa: E402
-    from cpa_nb import CPA  # noqa: E402
-    from cpa_nb.sciplex2 import load_sciplex2  # noqa: E402
+    from cpa_nb.cli import main
+    from cpa_nb import CPA
+    from cpa_nb.sciplex2 import load_sciplex2
 
     with tempfile.TemporaryDirectory() as out:
         argv = ['sciplex2', '--out', out, '--seed', str(args.seed), '--no-progress'] + (['--epochs', str(args.epochs)] if args.epochs else []) + ['--ensemble', str(args.ensemble), '--parallel', str(args.parallel)] + [a for kv in args.set for a in ('--set', kv)] + (['--autocast'] if args.autocast else [])

@@ -4,10 +4,14 @@
 
 # %% ../nbs/10_sciplex2.ipynb #18e2294a
 from __future__ import annotations
-import json, math, time, warnings
+import json, math, tempfile, time, warnings
+import multiprocessing as mp
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 import numpy as np, pandas as pd, anndata as ad
 import matplotlib.pyplot as plt
+import torch
+from tqdm.auto import tqdm
 from .simulate import simulate_sciplex2
 from .model import CPA, _atomic_write
 from .ensemble import CPAEnsemble
@@ -165,24 +169,23 @@ def _figures(model, adata, records, held_out):
             figs['uncertainty_2d'] = lambda: plots.plot_uncertainty_2d(net, *drugs[:2], covariates=cov)
     return figs
 
-def _fit_member(adata, keys:dict, seed:int, hparams:dict, fit_kw:dict, threads:int, path:str)->str:
-    "Train one ensemble member with `threads` threads and save it to `path` (run in a worker process by `_fit_members_parallel`)"
-    import torch
-    torch.set_num_threads(threads)
+def _train_member(adata, keys:dict, seed:int, hparams:dict, fit_kw:dict)->CPA:
+    "One ensemble member, trained"
     m = CPA(adata, keys['perturbation_key'], keys['dose_key'], keys['covariate_keys'], keys['control'], keys['split_key'], seed=seed, **hparams)
-    m.fit(**fit_kw).save(path)
-    return path
+    return m.fit(**fit_kw)
+
+def _fit_member(adata, keys:dict, seed:int, hparams:dict, fit_kw:dict, threads:int, path:str):
+    "Train one ensemble member with `threads` threads and save it to `path` (run in a worker process by `_fit_members_parallel`)"
+    torch.set_num_threads(threads)
+    _train_member(adata, keys, seed, hparams, fit_kw).save(path)
 
 def _fit_members_parallel(adata, keys:dict, seeds:list, hparams:dict, fit_kws:list, parallel:int, progress:bool)->list:
     "Members trained `parallel` at a time in fresh processes, the threads shared out between them; loaded back in `seeds`' order"
-    import tempfile, torch, multiprocessing as mp
-    from concurrent.futures import ProcessPoolExecutor, as_completed
-    from tqdm.auto import tqdm
     from cpa_nb.sciplex2 import _fit_member  # by its module's name, which the fresh processes import (also when this runs in the notebook)
     threads = max(1, torch.get_num_threads() // parallel)
     with tempfile.TemporaryDirectory(prefix='cpa_nb_members_') as tmp, \
          ProcessPoolExecutor(parallel, mp_context=mp.get_context('spawn')) as pool:  # spawn: a forked child of a process whose OpenMP threads have run can hang
-        futures = {pool.submit(_fit_member, adata, keys, s, hparams, kw, threads, f'{tmp}/member{k}'): k for k, (s, kw) in enumerate(zip(seeds, fit_kws))}
+        futures = [pool.submit(_fit_member, adata, keys, s, hparams, kw, threads, f'{tmp}/member{k}') for k, (s, kw) in enumerate(zip(seeds, fit_kws))]
         for f in tqdm(as_completed(futures), total=len(futures), desc=f'CPA members ({parallel} at a time)', disable=not progress): f.result()  # a member's error stops the run here
         return [CPA.load(f'{tmp}/member{k}', hparams.get('device', 'cpu')) for k in range(len(seeds))]
 
@@ -207,14 +210,12 @@ def run_experiment(adata:ad.AnnData, # log-normalised data with a split column (
     if parallel > 1 and rank_world()[1] > 1: raise ValueError(f"parallel={parallel} under torchrun: its processes already share each member's training; drop --parallel")
     if parallel > 1 and adata.isbacked: raise ValueError(f"parallel={parallel} needs the data in memory (each process gets a copy); drop --backed, or --parallel")
     members, t0 = [], time.perf_counter()
-    ckpts = [out / 'checkpoint' / (f'member{k}' if ensemble > 1 else '') for k in range(ensemble)]
-    fit_kws = [dict(max_epochs=epochs, patience=patience, progress=progress and parallel == 1, checkpoint_dir=c, checkpoint_every=5, resume=resume, autocast=autocast) for c in ckpts]
+    fit_kws = [dict(max_epochs=epochs, patience=patience, progress=progress and parallel == 1, checkpoint_dir=out / 'checkpoint' / (f'member{k}' if ensemble > 1 else ''),
+                    checkpoint_every=5, resume=resume, autocast=autocast) for k in range(ensemble)]
     if parallel > 1: members = _fit_members_parallel(adata, keys, [seed + k for k in range(ensemble)], hparams, fit_kws, parallel, progress)
     else:
         for k in range(ensemble):
-            m = CPA(adata, keys['perturbation_key'], keys['dose_key'], keys['covariate_keys'], keys['control'], keys['split_key'],
-                    seed=seed + k, **hparams)
-            members.append(m.fit(**fit_kws[k]))
+            members.append(m := _train_member(adata, keys, seed + k, hparams, fit_kws[k]))
             m.data = None  # its copy of X is not needed any more (evaluation reads adata): one member's copy in memory at a time
     seconds = time.perf_counter() - t0
     if rank_world()[0] != 0: return None
