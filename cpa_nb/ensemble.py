@@ -4,7 +4,7 @@
 
 # %% ../nbs/15_ensemble.ipynb #6a474c26
 from __future__ import annotations
-import json
+import copy, json
 from pathlib import Path
 import numpy as np, pandas as pd, torch, anndata as ad
 from fastcore.basics import patch
@@ -122,3 +122,19 @@ def load(cls:CPAEnsemble, path:str|Path, device:str='cpu')->CPAEnsemble:
         single = (Path(path) / 'model.pt').exists()
         raise FileNotFoundError(f"no saved CPAEnsemble at {path} (it has no {ENSEMBLE})" + ("; it holds a single model: load it with CPA.load" if single else ''))
     return cls([CPA.load(Path(path) / name, device) for name in json.loads(manifest.read_text())['members']])
+
+# %% ../nbs/15_ensemble.ipynb #36977c8a
+@patch
+def snapshot_ensemble(self:CPA)->CPAEnsemble:
+    "The weight snapshots that `fit` kept, as an ensemble of models sharing everything but the weights"
+    if len(self.snapshots) < 2:
+        raise ValueError(f"this model has {len(self.snapshots)} weight snapshot(s) and a spread needs 2 or more: train it for 2 x snapshot_every = "
+                         f"{2 * self.params.snapshot_every} epochs or more (it has {self.epochs_trained}), with snapshots >= 2 (it has {self.params.snapshots}), e.g. CPA(..., snapshot_every=5)")
+    members = []
+    for state in self.snapshots:
+        m = copy.copy(self)  # the data, vocabulary and settings are shared, not copied
+        m.module = copy.deepcopy(self.module)
+        m.module.load_state_dict(state)
+        m.snapshots = []
+        members.append(m)
+    return CPAEnsemble(members)

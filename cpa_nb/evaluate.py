@@ -106,6 +106,7 @@ def evaluate(model:CPA|CPAEnsemble, # a trained model, or an ensemble of them
     truth_idx = {n: i for i, n in enumerate(truth['conditions'])} if truth is not None else {}
     gene_idx = {g: i for i, g in enumerate(v.genes)}
     is_ctrl = (data.doses == 0).all(1).numpy()
+    snaps = model.snapshot_ensemble() if len(getattr(model, 'snapshots', [])) >= 2 else None  # a single model's weight snapshots (see `CPA.fit`)
     records = []
     for split in (splits or sorted(data.splits)):
         mask = data.splits[split]
@@ -127,6 +128,7 @@ def evaluate(model:CPA|CPAEnsemble, # a trained model, or an ensemble of them
             degs = [gene_idx[g] for g in model.degs[name]] if name in model.degs else list(np.argsort(-np.abs(real_mean - ctrl_mean))[:50])
             if hasattr(model, 'member_condition_means'): pm, pv, spread = mixture(*model.member_condition_means(src, doses[i:i + 1], covs[i:i + 1]))
             else: (pm, pv), spread = model.condition_means(src, doses[i:i + 1], covs[i:i + 1]), None
+            snap = None if snaps is None else mixture(*snaps.member_condition_means(src, doses[i:i + 1], covs[i:i + 1]))[2]
             preds = {'cpa': (pm[0].numpy(), pv[0].numpy()), 'control': (src.mean(0).numpy(), src.var(0, unbiased=False).numpy())}
             for b in ('interpolation', 'additive'): preds[b] = BASELINES[b](tm, doses[i].numpy(), covs[i].numpy())
             scores = {k: (score_prediction(real_mean, real_var, p[0], p[1], ctrl_mean, degs) if p is not None else None) for k, p in preds.items()}
@@ -140,7 +142,8 @@ def evaluate(model:CPA|CPAEnsemble, # a trained model, or an ensemble of them
                             'truth': truth_scores['cpa'] if truth_scores else None, 'truth_baselines': {b: truth_scores[b] for b in BASELINES} if truth_scores else None,
                             'uncertainty': {'cosine': float(u.cosine), 'euclidean': float(u.euclidean),
                                             'closest_cosine': str(u.closest_cosine), 'closest_euclidean': str(u.closest_euclidean),
-                                            **({} if spread is None else {'ensemble_spread': float(spread[0, degs].mean())})}})
+                                            **({} if spread is None else {'ensemble_spread': float(spread[0, degs].mean())}),
+                                            **({} if snap is None else {'snapshot_spread': float(snap[0, degs].mean())})}})
     return records
 
 def _split_moments(data:CPAData)->tuple:
@@ -172,18 +175,18 @@ def evaluation_table(records:list)->pd.DataFrame:
             rows.append({'condition': r['condition'], 'drug': r['drug'], 'dose': r['dose'], 'split': r['split'], 'n_cells': r['n_cells'],
                          'method': method, **s, **({f'truth_{k}': x for k, x in t.items()} if t else {}),
                          'uncertainty_cosine': r['uncertainty']['cosine'], 'uncertainty_euclidean': r['uncertainty']['euclidean'],
-                         **({'ensemble_spread': r['uncertainty']['ensemble_spread']} if 'ensemble_spread' in r['uncertainty'] else {})})
+                         **{k: r['uncertainty'][k] for k in ('snapshot_spread', 'ensemble_spread') if k in r['uncertainty']}})
     return pd.DataFrame(rows)
 
 # %% ../nbs/08_evaluate.ipynb #7713ac4c
 def uncertainty_and_error(records:list, splits=('test', 'ood'),
                           against:str='auto', # 'truth', 'real', or 'auto': the truth where every condition has one (simulated data)
-                          uncertainty:str='cosine', # 'cosine', 'euclidean' or, for an ensemble, 'ensemble_spread'
+                          uncertainty:str='cosine', # 'cosine', 'euclidean', 'snapshot_spread' (a model with weight snapshots) or, for an ensemble, 'ensemble_spread'
                          )->pd.DataFrame:
     "Per condition of `splits`: its split, an uncertainty and CPA's error 1 - R2 (mean, DEGs); `attrs['against']` says what the error is scored against"
     rs = [r for r in records if r['split'] in splits]
     if rs and uncertainty not in rs[0]['uncertainty']:
-        raise ValueError(f"the records have no {uncertainty!r} uncertainty (they have {list(rs[0]['uncertainty'])}); an ensemble's evaluation has 'ensemble_spread'")
+        raise ValueError(f"the records have no {uncertainty!r} uncertainty (they have {list(rs[0]['uncertainty'])}); an ensemble's evaluation has 'ensemble_spread', a model with two or more weight snapshots 'snapshot_spread'")
     if against == 'auto': against = 'truth' if rs and all(r['truth'] is not None for r in rs) else 'real'
     t = pd.DataFrame({'split': [r['split'] for r in rs], 'uncertainty': [r['uncertainty'][uncertainty] for r in rs],
                       'error': [1 - (r['truth'] if against == 'truth' else r['cpa'])['r2_mean_deg'] for r in rs]})
@@ -203,7 +206,7 @@ def disentanglement_score(model:CPA|CPAEnsemble, adata:ad.AnnData, split:str='te
     return {'drug': acc, 'drug_chance': chance}
 
 def uncertainty_error_spearman(records:list, splits=('test', 'ood'), against:str='auto',
-                               uncertainty:str='cosine', # 'cosine', 'euclidean' or, for an ensemble, 'ensemble_spread'
+                               uncertainty:str='cosine', # 'cosine', 'euclidean', 'snapshot_spread' (a model with weight snapshots) or, for an ensemble, 'ensemble_spread'
                               )->float:
     "Spearman correlation of an uncertainty with 1 - R2 (mean, DEGs) over the conditions of `splits`"
     t = uncertainty_and_error(records, splits, against, uncertainty)

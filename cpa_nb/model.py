@@ -60,6 +60,8 @@ class CPAParams:
     lr_gamma:float=0.5 # factor of each decay
     seed:int=0 # seed of initialisation and minibatch order
     ema_epochs:float=2. # the model predicts with an exponential moving average of its weights over about this many epochs (see `_WeightAverage`); 0 = the last weights
+    snapshots:int=4 # copies of those weights kept from the last epochs, `snapshot_every` apart: their disagreement is the `snapshot_spread` uncertainty (see `CPA.fit`); 0 = none
+    snapshot_every:int=10 # epochs between snapshots
 
     @classmethod
     def make(cls, **kwargs):
@@ -74,6 +76,7 @@ class CPAParams:
         if p.pseudobulk < 0: raise ValueError(f"pseudobulk={p.pseudobulk}; it must be >= 0 (0 turns the pseudobulk loss off)")
         if p.swap_pseudobulk < 0: raise ValueError(f"swap_pseudobulk={p.swap_pseudobulk}; it must be >= 0 (0 turns the swapped pseudobulk loss off)")
         if p.ema_epochs < 0: raise ValueError(f"ema_epochs={p.ema_epochs}; it must be >= 0 (0: predict with the last weights, no average)")
+        if p.snapshots < 0 or p.snapshot_every < 1: raise ValueError(f"snapshots={p.snapshots}, snapshot_every={p.snapshot_every}; keep snapshots >= 0 (0: none), one every >= 1 epochs, e.g. snapshots=4, snapshot_every=10")
         if p.adversary_steps < 2: raise ValueError(f"adversary_steps={p.adversary_steps}; it must be >= 2 (one autoencoder step, at least one adversary step)")
         return p
 
@@ -119,7 +122,7 @@ class CPA:
         self.module = CPAModule(len(vocab.genes), len(vocab.drugs), [len(vocab.covariates[k]) for k in vocab.covariate_keys],
                                 make_doser(params.doser, torch.tensor(dose_range), params.dose_curves), params.latent_dim, params.hidden_dim,
                                 params.n_layers, params.adv_hidden_dim, params.adv_layers, params.skip).to(self.device)
-        self.history, self.epochs_trained, self.data = [], 0, None
+        self.history, self.epochs_trained, self.data, self.snapshots = [], 0, None, []
 
     def __repr__(self):
         return (f"CPA({len(self.vocab.genes)} genes, drugs {self.vocab.drugs}, covariates {self.vocab.covariates}, "
@@ -415,12 +418,15 @@ def _config(self:CPA)->dict:
 CHECKPOINT = 'checkpoint.pt'
 ENSEMBLE = 'ensemble.json'  # the list of members that `CPAEnsemble.save` writes beside them (`CPA.load` names it in its error)
 
+def _cpu_state(state:dict|None)->dict|None:
+    "A detached copy of a state dict on the CPU"
+    return None if state is None else {k: v.detach().cpu().clone() for k, v in state.items()}
+
 @patch
 def _save_checkpoint(self:CPA, path:Path, opts:dict, scheds:dict, gen:torch.Generator, run:dict, best_state:dict|None,
                      average:_WeightAverage|None=None):
-    cpu = lambda sd: None if sd is None else {k: v.detach().cpu() for k, v in sd.items()}
-    blob = {'module': cpu(self.module.state_dict()), 'best_state': cpu(best_state),
-            'average': None if average is None else cpu(average.module.state_dict()),
+    blob = {'module': _cpu_state(self.module.state_dict()), 'best_state': _cpu_state(best_state),
+            'average': None if average is None else _cpu_state(average.module.state_dict()), 'snapshots': self.snapshots,
             'optimizers': {k: o.state_dict() for k, o in opts.items()}, 'schedulers': {k: s.state_dict() for k, s in scheds.items()},
             'generator': gen.get_state(), 'run': json.dumps(run), 'config': json.dumps(self._config())}
     path.mkdir(parents=True, exist_ok=True)
@@ -443,7 +449,7 @@ def _load_checkpoint(self:CPA, path:Path, opts:dict, scheds:dict, gen:torch.Gene
     for k, o in opts.items(): o.load_state_dict(blob['optimizers'][k])
     for k, s in scheds.items(): s.load_state_dict(blob['schedulers'][k])
     gen.set_state(blob['generator'])
-    self.history, self.epochs_trained = cfg['history'], cfg['epochs_trained']
+    self.history, self.epochs_trained, self.snapshots = cfg['history'], cfg['epochs_trained'], blob.get('snapshots', [])  # checkpoints written before snapshots existed have none
     best_state = blob['best_state']
     run = json.loads(blob['run'])
     run.setdefault('ref', run['best'])  # checkpoints written before min_delta existed have no 'ref'
@@ -530,6 +536,8 @@ def fit(self:CPA, max_epochs:int=100, # epochs to run at most
             if score is not None and score > run['ref'] + min_delta: run['ref'], run['bad'] = score, 0
             elif score is not None: run['bad'] += 1  # averaged weights creep up by ~1e-4 per epoch for long after the model stopped learning
         self.history.append(row)
+        if p.snapshots and self.epochs_trained % p.snapshot_every == 0:  # what the model would predict with now: the average, where there is one
+            self.snapshots = (self.snapshots + [_cpu_state((average.module if average is not None else self.module).state_dict())])[-p.snapshots:]
         bar.set_postfix(recon=f"{row['recon']:.3f}", adv=f"{row['adversary']:.3f}", valid=f"{row.get('valid_score') or float('nan'):.3f}")
         stopping = self.epochs_trained == run['end'] or (patience is not None and run['bad'] >= patience)
         if ckpt is not None and rank == 0 and (self.epochs_trained % checkpoint_every == 0 or stopping):
@@ -581,8 +589,8 @@ def save(self:CPA, path:str|Path):
     "Save weights and configuration into directory `path`"
     path = Path(path); path.mkdir(parents=True, exist_ok=True)
     cfg = self._config()
-    state = {k: v.detach().cpu() for k, v in self.module.state_dict().items()}
-    _atomic_write(path / 'model.pt', lambda f: torch.save({'state_dict': state, 'config': json.dumps(cfg)}, f))
+    blob = {'state_dict': _cpu_state(self.module.state_dict()), 'snapshots': self.snapshots, 'config': json.dumps(cfg)}
+    _atomic_write(path / 'model.pt', lambda f: torch.save(blob, f))
     _atomic_write(path / 'config.json', lambda f: f.write_text(json.dumps(cfg, indent=1)))
     return path
 
@@ -612,4 +620,5 @@ def load(cls:CPA, path:str|Path, device:str='cpu')->CPA:
     self._setup(Vocab(**cfg['vocab']), params, cfg['dose_range'], cfg['train_conditions'], cfg['splits'], device)
     self.module.load_state_dict(blob['state_dict'])
     self.degs, self.history, self.epochs_trained = cfg['degs'], cfg['history'], cfg['epochs_trained']
+    self.snapshots = blob.get('snapshots', [])  # models saved before snapshots existed have none
     return self

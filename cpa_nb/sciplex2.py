@@ -83,7 +83,7 @@ def _training_rate(history:list)->float:
     return sum(r['cells_per_second'] * r['seconds'] for r in history) / max(sum(r['seconds'] for r in history), 1e-9)
 
 def report_json(adata, source:str, model:CPA|CPAEnsemble, seconds:float, records:list, disentanglement:dict, spearman:float)->dict:
-    "The report in its documented JSON shape (an ensemble adds its size and its spread's Spearman under 'ensemble'; 'train' sums over its members)"
+    "The report in its documented JSON shape (an ensemble adds its size and its spread's Spearman under 'ensemble', a single model with weight snapshots theirs under 'snapshots'; 'train' sums over an ensemble's members)"
     members = getattr(model, 'models', [model])
     conditions = [{k: r[k] for k in ('condition', 'drug', 'dose', 'split', 'n_cells', 'cpa', 'baselines', 'truth', 'uncertainty')} for r in records]
     report = {'dataset': {'n_cells': int(adata.n_obs), 'n_genes': int(adata.n_vars), 'source': source},
@@ -92,6 +92,8 @@ def report_json(adata, source:str, model:CPA|CPAEnsemble, seconds:float, records
               'conditions': conditions, 'disentanglement': disentanglement, 'uncertainty_error_spearman': spearman}
     if len(members) > 1:
         report['ensemble'] = {'members': len(members), 'uncertainty_error_spearman': uncertainty_error_spearman(records, uncertainty='ensemble_spread')}
+    elif len(model.snapshots) >= 2:
+        report['snapshots'] = {'members': len(model.snapshots), 'uncertainty_error_spearman': uncertainty_error_spearman(records, uncertainty='snapshot_spread')}
     return _finite(report)
 
 # %% ../nbs/10_sciplex2.ipynb #379608af
@@ -142,6 +144,9 @@ def report_markdown(report:dict, records:list, figures:list, title:str='sci-Plex
               f"{uncertainty_error_spearman(records):.3f}" + (f" against the ground truth, {uncertainty_error_spearman(records, against='real'):.3f} against the real cells."
                                                               if records and records[0]['truth'] is not None else '.'), '']
     if ens: lines += [f"The ensemble's spread (the members' disagreement) ranks the same errors at Spearman {ens['uncertainty_error_spearman']:.3f}.", '']
+    if snaps := report.get('snapshots'):
+        lines += [f"The spread of the model's {snaps['members']} weight snapshots from its last epochs (how much it still moved there) ranks the same errors "
+                  f"at Spearman {snaps['uncertainty_error_spearman']:.3f}.", '']
     lines += ['## Figures', '']
     lines += [f'![{name}]({name}.png)' for name in figures]
     return '\n'.join(lines) + '\n'
@@ -159,6 +164,7 @@ def _figures(model, adata, records, held_out):
     figs = {'history': lambda: plots.plot_history(net), 'latent_umap': lambda: plots.plot_latent_umap(net, adata),
             'uncertainty_vs_error': lambda: plots.plot_uncertainty_vs_error(records)}
     if net is not model: figs['ensemble_spread_vs_error'] = lambda: plots.plot_uncertainty_vs_error(records, uncertainty='ensemble_spread')
+    elif len(model.snapshots) >= 2: figs['snapshot_spread_vs_error'] = lambda: plots.plot_uncertainty_vs_error(records, uncertainty='snapshot_spread')
     if len(drugs) >= 2: figs['drug_similarity'] = lambda: plots.plot_drug_similarity(net)
     if has_doses:
         figs.update({'latent_dose_response': lambda: plots.plot_latent_dose_response(net),
