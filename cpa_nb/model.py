@@ -418,6 +418,8 @@ def _config(self:CPA)->dict:
 CHECKPOINT = 'checkpoint.pt'
 ENSEMBLE = 'ensemble.json'  # the list of members that `CPAEnsemble.save` writes beside them (`CPA.load` names it in its error)
 
+_KEPT_NOT_TRAINED = ('snapshots', 'snapshot_every')  # settings of what a run keeps, not of how it trains: a resumed run may change them (and checkpoints from before they existed lack them)
+
 def _cpu_state(state:dict|None)->dict|None:
     "A detached copy of a state dict on the CPU"
     return None if state is None else {k: v.detach().cpu().clone() for k, v in state.items()}
@@ -440,8 +442,9 @@ def _load_checkpoint(self:CPA, path:Path, opts:dict, scheds:dict, gen:torch.Gene
     cfg = json.loads(blob['config'])
     mine = self._config()
     for key in ('vocab', 'params'):
-        if cfg[key] != mine[key]:
-            diff = sorted(k for k in mine[key] if cfg[key].get(k) != mine[key][k])
+        saved, now = ({k: v for k, v in c[key].items() if k not in _KEPT_NOT_TRAINED} for c in (cfg, mine))
+        if saved != now:
+            diff = sorted(k for k in now if saved.get(k) != now[k])
             raise ValueError(f"the checkpoint in {path} is from a different model ({key} differ in {diff}); "
                              f"resume with the same data and hyperparameters, or use another checkpoint_dir")
     self.module.load_state_dict(blob['module'])
