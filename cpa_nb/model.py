@@ -420,9 +420,9 @@ ENSEMBLE = 'ensemble.json'  # the list of members that `CPAEnsemble.save` writes
 
 _KEPT_NOT_TRAINED = ('snapshots', 'snapshot_every')  # settings of what a run keeps, not of how it trains: a resumed run may change them (and checkpoints from before they existed lack them)
 
-def _cpu_state(state:dict|None)->dict|None:
-    "A detached copy of a state dict on the CPU"
-    return None if state is None else {k: v.detach().cpu().clone() for k, v in state.items()}
+def _cpu_state(state:dict|None, copy:bool=False)->dict|None:
+    "A detached state dict on the CPU; `copy`: of tensors already there too, so that training on does not change it (to save at once, no copy is needed)"
+    return None if state is None else {k: v.detach().to('cpu', copy=copy) for k, v in state.items()}
 
 @patch
 def _save_checkpoint(self:CPA, path:Path, opts:dict, scheds:dict, gen:torch.Generator, run:dict, best_state:dict|None,
@@ -540,7 +540,7 @@ def fit(self:CPA, max_epochs:int=100, # epochs to run at most
             elif score is not None: run['bad'] += 1  # averaged weights creep up by ~1e-4 per epoch for long after the model stopped learning
         self.history.append(row)
         if p.snapshots and self.epochs_trained % p.snapshot_every == 0:  # what the model would predict with now: the average, where there is one
-            self.snapshots = (self.snapshots + [_cpu_state((average.module if average is not None else self.module).state_dict())])[-p.snapshots:]
+            self.snapshots = (self.snapshots + [_cpu_state((average.module if average is not None else self.module).state_dict(), copy=True)])[-p.snapshots:]
         bar.set_postfix(recon=f"{row['recon']:.3f}", adv=f"{row['adversary']:.3f}", valid=f"{row.get('valid_score') or float('nan'):.3f}")
         stopping = self.epochs_trained == run['end'] or (patience is not None and run['bad'] >= patience)
         if ckpt is not None and rank == 0 and (self.epochs_trained % checkpoint_every == 0 or stopping):

@@ -215,6 +215,7 @@ def run_experiment(adata:ad.AnnData, # log-normalised data with a split column (
     parallel = min(parallel, ensemble)
     if parallel > 1 and rank_world()[1] > 1: raise ValueError(f"parallel={parallel} under torchrun: its processes already share each member's training; drop --parallel")
     if parallel > 1 and adata.isbacked: raise ValueError(f"parallel={parallel} needs the data in memory (each process gets a copy); drop --backed, or --parallel")
+    if ensemble > 1: hparams = {'snapshots': 0, **hparams}  # the members' own spread stands in for weight snapshots: none kept, saved or shipped between processes
     members, t0 = [], time.perf_counter()
     fit_kws = [dict(max_epochs=epochs, patience=patience, progress=progress and parallel == 1, checkpoint_dir=out / 'checkpoint' / (f'member{k}' if ensemble > 1 else ''),
                     checkpoint_every=5, resume=resume, autocast=autocast) for k in range(ensemble)]
