@@ -13,9 +13,9 @@ from .ensemble import CPAEnsemble, mixture
 import cpa_nb.uncertainty  # noqa: F401
 
 # %% auto #0
-__all__ = ['SCORE_KEYS', 'BASELINES', 'score_prediction', 'TrainingMeans', 'interpolation_baseline', 'additive_baseline',
-           'evaluate', 'evaluation_table', 'uncertainty_and_error', 'disentanglement_score',
-           'uncertainty_error_spearman']
+__all__ = ['SCORE_KEYS', 'BASELINES', 'MEMBER_UNCERTAINTIES', 'score_prediction', 'TrainingMeans', 'interpolation_baseline',
+           'additive_baseline', 'member_disagreement', 'evaluate', 'evaluation_table', 'uncertainty_and_error',
+           'disentanglement_score', 'uncertainty_error_spearman']
 
 # %% ../nbs/08_evaluate.ipynb #e31fa2a2
 SCORE_KEYS = ['r2_mean', 'r2_mean_deg', 'r2_var', 'r2_var_deg', 'r2_delta_deg', 'pearson_delta_deg']
@@ -84,6 +84,15 @@ def additive_baseline(tm:TrainingMeans, doses:np.ndarray, covs:np.ndarray):
         if ck is not None: shifts.append(tm.mean[k] - tm.mean[ck])
     return (tm.mean[c] + np.mean(shifts, 0), tm.var[c]) if shifts else None
 
+# %% ../nbs/08_evaluate.ipynb #9c8519cb
+def member_disagreement(means:np.ndarray, # members x genes: each member's predicted mean of one condition
+                        degs, # the condition's DEGs (indices)
+                       )->float:
+    "Mean over members of 1 - R2 (DEGs) of a member's mean against the members' average"
+    means = np.asarray(means, float)
+    avg = means.mean(0)
+    return float(np.mean([1 - r2(avg, m, degs) for m in means]))
+
 # %% ../nbs/08_evaluate.ipynb #750bc518
 BASELINES = {'control': None, 'interpolation': interpolation_baseline, 'additive': additive_baseline}
 
@@ -126,9 +135,11 @@ def evaluate(model:CPA|CPAEnsemble, # a trained model, or an ensemble of them
             c = group_of.get(tuple(covs[i].tolist()))
             ctrl_mean = moments[0][c] if c is not None else src.mean(0).numpy()
             degs = [gene_idx[g] for g in model.degs[name]] if name in model.degs else list(np.argsort(-np.abs(real_mean - ctrl_mean))[:50])
-            if hasattr(model, 'member_condition_means'): pm, pv, spread = mixture(*model.member_condition_means(src, doses[i:i + 1], covs[i:i + 1]))
-            else: (pm, pv), spread = model.condition_means(src, doses[i:i + 1], covs[i:i + 1]), None
-            snap = None if snaps is None else mixture(*snaps.member_condition_means(src, doses[i:i + 1], covs[i:i + 1]))[2]
+            if hasattr(model, 'member_condition_means'):
+                members = model.member_condition_means(src, doses[i:i + 1], covs[i:i + 1])
+                pm, pv, spread = mixture(*members)
+            else: (pm, pv), members = model.condition_means(src, doses[i:i + 1], covs[i:i + 1]), None
+            snap = None if snaps is None else snaps.member_condition_means(src, doses[i:i + 1], covs[i:i + 1])
             preds = {'cpa': (pm[0].numpy(), pv[0].numpy()), 'control': (src.mean(0).numpy(), src.var(0, unbiased=False).numpy())}
             for b in ('interpolation', 'additive'): preds[b] = BASELINES[b](tm, doses[i].numpy(), covs[i].numpy())
             scores = {k: (score_prediction(real_mean, real_var, p[0], p[1], ctrl_mean, degs) if p is not None else None) for k, p in preds.items()}
@@ -142,8 +153,10 @@ def evaluate(model:CPA|CPAEnsemble, # a trained model, or an ensemble of them
                             'truth': truth_scores['cpa'] if truth_scores else None, 'truth_baselines': {b: truth_scores[b] for b in BASELINES} if truth_scores else None,
                             'uncertainty': {'cosine': float(u.cosine), 'euclidean': float(u.euclidean),
                                             'closest_cosine': str(u.closest_cosine), 'closest_euclidean': str(u.closest_euclidean),
-                                            **({} if spread is None else {'ensemble_spread': float(spread[0, degs].mean())}),
-                                            **({} if snap is None else {'snapshot_spread': float(snap[0, degs].mean())})}})
+                                            **({} if members is None else {'ensemble_spread': float(spread[0, degs].mean()),
+                                                                           'ensemble_disagreement': member_disagreement(members[0][:, 0].numpy(), degs)}),
+                                            **({} if snap is None else {'snapshot_spread': float(mixture(*snap)[2][0, degs].mean()),
+                                                                        'snapshot_disagreement': member_disagreement(snap[0][:, 0].numpy(), degs)})}})
     return records
 
 def _split_moments(data:CPAData)->tuple:
@@ -164,6 +177,8 @@ def _first_obs_values(adata, key, data, names):
     return [str(adata.obs[key].iloc[int(np.flatnonzero(data.conditions == n)[0])]) for n in names]
 
 # %% ../nbs/08_evaluate.ipynb #0d790c26
+MEMBER_UNCERTAINTIES = ('snapshot_spread', 'snapshot_disagreement', 'ensemble_spread', 'ensemble_disagreement')
+
 def evaluation_table(records:list)->pd.DataFrame:
     "One row per (condition, split, method) with scores, truth scores and uncertainty"
     rows = []
@@ -175,18 +190,18 @@ def evaluation_table(records:list)->pd.DataFrame:
             rows.append({'condition': r['condition'], 'drug': r['drug'], 'dose': r['dose'], 'split': r['split'], 'n_cells': r['n_cells'],
                          'method': method, **s, **({f'truth_{k}': x for k, x in t.items()} if t else {}),
                          'uncertainty_cosine': r['uncertainty']['cosine'], 'uncertainty_euclidean': r['uncertainty']['euclidean'],
-                         **{k: r['uncertainty'][k] for k in ('snapshot_spread', 'ensemble_spread') if k in r['uncertainty']}})
+                         **{k: r['uncertainty'][k] for k in MEMBER_UNCERTAINTIES if k in r['uncertainty']}})
     return pd.DataFrame(rows)
 
 # %% ../nbs/08_evaluate.ipynb #7713ac4c
 def uncertainty_and_error(records:list, splits=('test', 'ood'),
                           against:str='auto', # 'truth', 'real', or 'auto': the truth where every condition has one (simulated data)
-                          uncertainty:str='cosine', # 'cosine', 'euclidean', 'snapshot_spread' (a model with weight snapshots) or, for an ensemble, 'ensemble_spread'
+                          uncertainty:str='cosine', # 'cosine', 'euclidean', 'snapshot_disagreement' or 'snapshot_spread' (a model with weight snapshots), 'ensemble_disagreement' or 'ensemble_spread' (an ensemble)
                          )->pd.DataFrame:
     "Per condition of `splits`: its split, an uncertainty and CPA's error 1 - R2 (mean, DEGs); `attrs['against']` says what the error is scored against"
     rs = [r for r in records if r['split'] in splits]
     if rs and uncertainty not in rs[0]['uncertainty']:
-        raise ValueError(f"the records have no {uncertainty!r} uncertainty (they have {list(rs[0]['uncertainty'])}); an ensemble's evaluation has 'ensemble_spread', a model with two or more weight snapshots 'snapshot_spread'")
+        raise ValueError(f"the records have no {uncertainty!r} uncertainty (they have {list(rs[0]['uncertainty'])}); an ensemble's evaluation has 'ensemble_disagreement' and 'ensemble_spread', a model with two or more weight snapshots 'snapshot_disagreement' and 'snapshot_spread'")
     if against == 'auto': against = 'truth' if rs and all(r['truth'] is not None for r in rs) else 'real'
     t = pd.DataFrame({'split': [r['split'] for r in rs], 'uncertainty': [r['uncertainty'][uncertainty] for r in rs],
                       'error': [1 - (r['truth'] if against == 'truth' else r['cpa'])['r2_mean_deg'] for r in rs]})
@@ -206,7 +221,7 @@ def disentanglement_score(model:CPA|CPAEnsemble, adata:ad.AnnData, split:str='te
     return {'drug': acc, 'drug_chance': chance}
 
 def uncertainty_error_spearman(records:list, splits=('test', 'ood'), against:str='auto',
-                               uncertainty:str='cosine', # 'cosine', 'euclidean', 'snapshot_spread' (a model with weight snapshots) or, for an ensemble, 'ensemble_spread'
+                               uncertainty:str='cosine', # 'cosine', 'euclidean', 'snapshot_disagreement' or 'snapshot_spread' (a model with weight snapshots), 'ensemble_disagreement' or 'ensemble_spread' (an ensemble)
                               )->float:
     "Spearman correlation of an uncertainty with 1 - R2 (mean, DEGs) over the conditions of `splits`"
     t = uncertainty_and_error(records, splits, against, uncertainty)

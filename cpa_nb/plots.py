@@ -149,10 +149,11 @@ def plot_latent_umap(model:CPA, adata:ad.AnnData, max_cells:int=3000, seed:int=0
 
 # %% ../nbs/09_plots.ipynb #0b260657
 _UNCERTAINTY_LABELS = {'cosine': 'min cosine distance', 'euclidean': 'min Euclidean distance', 'ensemble_spread': 'ensemble spread (sd)',
-                       'snapshot_spread': 'weight snapshots\' spread (sd)'}
+                       'ensemble_disagreement': 'ensemble disagreement (1 − R²)', 'snapshot_spread': 'weight snapshots\' spread (sd)',
+                       'snapshot_disagreement': 'weight snapshots\' disagreement (1 − R²)'}
 
 def plot_uncertainty_vs_error(records:list, splits=('test', 'ood'),
-                              uncertainty:str='cosine', # 'cosine', 'euclidean', 'snapshot_spread' (a model with weight snapshots) or, for an ensemble, 'ensemble_spread'
+                              uncertainty:str='cosine', # 'cosine', 'euclidean', 'snapshot_disagreement' or 'snapshot_spread' (a model with weight snapshots), 'ensemble_disagreement' or 'ensemble_spread' (an ensemble)
                              )->plt.Figure:
     "An uncertainty against CPA's 1 - R2 (mean, DEGs) per condition, as `uncertainty_error_spearman` ranks them (its value in the title)"
     if uncertainty not in _UNCERTAINTY_LABELS: raise ValueError(f"uncertainty={uncertainty!r}; choose one of {list(_UNCERTAINTY_LABELS)}")

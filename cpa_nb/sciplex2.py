@@ -91,9 +91,11 @@ def report_json(adata, source:str, model:CPA|CPAEnsemble, seconds:float, records
                         'cells_per_second': _training_rate([r for m in members for r in m.history])},
               'conditions': conditions, 'disentanglement': disentanglement, 'uncertainty_error_spearman': spearman}
     if len(members) > 1:
-        report['ensemble'] = {'members': len(members), 'uncertainty_error_spearman': uncertainty_error_spearman(records, uncertainty='ensemble_spread')}
+        report['ensemble'] = {'members': len(members), 'uncertainty_error_spearman': uncertainty_error_spearman(records, uncertainty='ensemble_spread'),
+                              'disagreement_error_spearman': uncertainty_error_spearman(records, uncertainty='ensemble_disagreement')}
     elif len(model.snapshots) >= 2:
-        report['snapshots'] = {'members': len(model.snapshots), 'uncertainty_error_spearman': uncertainty_error_spearman(records, uncertainty='snapshot_spread')}
+        report['snapshots'] = {'members': len(model.snapshots), 'uncertainty_error_spearman': uncertainty_error_spearman(records, uncertainty='snapshot_spread'),
+                               'disagreement_error_spearman': uncertainty_error_spearman(records, uncertainty='snapshot_disagreement')}
     return _finite(report)
 
 # %% ../nbs/10_sciplex2.ipynb #379608af
@@ -143,10 +145,13 @@ def report_markdown(report:dict, records:list, figures:list, title:str='sci-Plex
               f"Spearman correlation of uncertainty with error (1 − R² of the mean over DEGs, test and held-out conditions): "
               f"{uncertainty_error_spearman(records):.3f}" + (f" against the ground truth, {uncertainty_error_spearman(records, against='real'):.3f} against the real cells."
                                                               if records and records[0]['truth'] is not None else '.'), '']
-    if ens: lines += [f"The ensemble's spread (the members' disagreement) ranks the same errors at Spearman {ens['uncertainty_error_spearman']:.3f}.", '']
+    if ens: lines += [f"The ensemble members' disagreement (mean 1 − R² of a member's prediction against their average, over the DEGs) ranks the same "
+                      f"errors at Spearman {ens['disagreement_error_spearman']:.3f}; their spread (standard deviation, expression units) at "
+                      f"{ens['uncertainty_error_spearman']:.3f}.", '']
     if snaps := report.get('snapshots'):
-        lines += [f"The spread of the model's {snaps['members']} weight snapshots from its last epochs (how much it still moved there) ranks the same errors "
-                  f"at Spearman {snaps['uncertainty_error_spearman']:.3f}.", '']
+        lines += [f"The disagreement of the model's {snaps['members']} weight snapshots from its last epochs (how much it still moved there: mean 1 − R² "
+                  f"of a snapshot's prediction against their average, over the DEGs) ranks the same errors at Spearman "
+                  f"{snaps['disagreement_error_spearman']:.3f}; their spread (standard deviation, expression units) at {snaps['uncertainty_error_spearman']:.3f}.", '']
     lines += ['## Figures', '']
     lines += [f'![{name}]({name}.png)' for name in figures]
     return '\n'.join(lines) + '\n'
@@ -163,8 +168,8 @@ def _figures(model, adata, records, held_out):
     cov = {k: model.vocab.covariates[k][0] for k in model.vocab.covariate_keys}
     figs = {'history': lambda: plots.plot_history(net), 'latent_umap': lambda: plots.plot_latent_umap(net, adata),
             'uncertainty_vs_error': lambda: plots.plot_uncertainty_vs_error(records)}
-    if net is not model: figs['ensemble_spread_vs_error'] = lambda: plots.plot_uncertainty_vs_error(records, uncertainty='ensemble_spread')
-    elif len(model.snapshots) >= 2: figs['snapshot_spread_vs_error'] = lambda: plots.plot_uncertainty_vs_error(records, uncertainty='snapshot_spread')
+    if net is not model: figs['ensemble_disagreement_vs_error'] = lambda: plots.plot_uncertainty_vs_error(records, uncertainty='ensemble_disagreement')
+    elif len(model.snapshots) >= 2: figs['snapshot_disagreement_vs_error'] = lambda: plots.plot_uncertainty_vs_error(records, uncertainty='snapshot_disagreement')
     if len(drugs) >= 2: figs['drug_similarity'] = lambda: plots.plot_drug_similarity(net)
     if has_doses:
         figs.update({'latent_dose_response': lambda: plots.plot_latent_dose_response(net),
