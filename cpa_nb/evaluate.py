@@ -84,7 +84,7 @@ def additive_baseline(tm:TrainingMeans, doses:np.ndarray, covs:np.ndarray):
         if ck is not None: shifts.append(tm.mean[k] - tm.mean[ck])
     return (tm.mean[c] + np.mean(shifts, 0), tm.var[c]) if shifts else None
 
-# %% ../nbs/08_evaluate.ipynb #9c8519cb
+# %% ../nbs/08_evaluate.ipynb #d87fc7c8
 def member_disagreement(means:np.ndarray, # members x genes: each member's predicted mean of one condition
                         degs, # the condition's DEGs (indices)
                        )->float:

@@ -60,7 +60,7 @@ class CPAParams:
     lr_gamma:float=0.5 # factor of each decay
     seed:int=0 # seed of initialisation and minibatch order
     ema_epochs:float=2. # the model predicts with an exponential moving average of its weights over about this many epochs (see `_WeightAverage`); 0 = the last weights
-    snapshots:int=4 # copies of those weights kept from the last epochs, `snapshot_every` apart: their disagreement is the `snapshot_spread` uncertainty (see `CPA.fit`); 0 = none
+    snapshots:int=4 # copies of those weights kept from the last epochs, `snapshot_every` apart: their disagreement is the `snapshot_disagreement` and `snapshot_spread` uncertainty (see `CPA.fit`); 0 = none
     snapshot_every:int=10 # epochs between snapshots
 
     @classmethod
