@@ -93,6 +93,15 @@ def member_disagreement(means:np.ndarray, # members x genes: each member's predi
     avg = means.mean(0)
     return float(np.mean([1 - r2(avg, m, degs) for m in means]))
 
+# %% ../nbs/08_evaluate.ipynb #d1fc5ad4
+def _member_uncertainty(kind:str, # 'snapshot' or 'ensemble': the records' key prefix
+                        means:torch.Tensor, # members x 1 x genes: the members' predicted means of one condition
+                        degs, # the condition's DEGs (indices)
+                       )->dict:
+    "The members' spread (their standard deviation averaged over the DEGs) and their disagreement (see `member_disagreement`)"
+    m = means[:, 0].numpy()
+    return {f'{kind}_spread': float(m.std(0)[degs].mean()), f'{kind}_disagreement': member_disagreement(m, degs)}
+
 # %% ../nbs/08_evaluate.ipynb #750bc518
 BASELINES = {'control': None, 'interpolation': interpolation_baseline, 'additive': additive_baseline}
 
@@ -137,7 +146,7 @@ def evaluate(model:CPA|CPAEnsemble, # a trained model, or an ensemble of them
             degs = [gene_idx[g] for g in model.degs[name]] if name in model.degs else list(np.argsort(-np.abs(real_mean - ctrl_mean))[:50])
             if hasattr(model, 'member_condition_means'):
                 members = model.member_condition_means(src, doses[i:i + 1], covs[i:i + 1])
-                pm, pv, spread = mixture(*members)
+                pm, pv, _ = mixture(*members)
             else: (pm, pv), members = model.condition_means(src, doses[i:i + 1], covs[i:i + 1]), None
             snap = None if snaps is None else snaps.member_condition_means(src, doses[i:i + 1], covs[i:i + 1])
             preds = {'cpa': (pm[0].numpy(), pv[0].numpy()), 'control': (src.mean(0).numpy(), src.var(0, unbiased=False).numpy())}
@@ -153,10 +162,8 @@ def evaluate(model:CPA|CPAEnsemble, # a trained model, or an ensemble of them
                             'truth': truth_scores['cpa'] if truth_scores else None, 'truth_baselines': {b: truth_scores[b] for b in BASELINES} if truth_scores else None,
                             'uncertainty': {'cosine': float(u.cosine), 'euclidean': float(u.euclidean),
                                             'closest_cosine': str(u.closest_cosine), 'closest_euclidean': str(u.closest_euclidean),
-                                            **({} if members is None else {'ensemble_spread': float(spread[0, degs].mean()),
-                                                                           'ensemble_disagreement': member_disagreement(members[0][:, 0].numpy(), degs)}),
-                                            **({} if snap is None else {'snapshot_spread': float(mixture(*snap)[2][0, degs].mean()),
-                                                                        'snapshot_disagreement': member_disagreement(snap[0][:, 0].numpy(), degs)})}})
+                                            **({} if members is None else _member_uncertainty('ensemble', members[0], degs)),
+                                            **({} if snap is None else _member_uncertainty('snapshot', snap[0], degs))}})
     return records
 
 def _split_moments(data:CPAData)->tuple:
