@@ -3,7 +3,7 @@
 Kang 2018 (IFN-beta PBMCs): hold out the stimulated cells of one cell type, predict them from that cell type's
 controls. Norman 2019 / McFaline-Figueroa 2023: hold out the double activations whose singles were seen, and one
 kinase's knockdown in one glioblastoma line. Prints one row per held-out condition, each run's uncertainty-error
-Spearman (the distance, and the weight snapshots' disagreement and spread), and a summary, and writes --json with all rows.
+Spearman (the distance, and the weight snapshots' or the ensemble members' disagreement and spread), and a summary, and writes --json with all rows.
 
 With --composition, each held-out double is also predicted as CPA's two singles composed in expression space
 (control + (CPA(a) - CPA(control)) + (CPA(b) - CPA(control)), from the same source cells): it separates what CPA's
@@ -58,10 +58,11 @@ def run(name, path, keys, ood, seed, epochs, hp, composition=False):
         secs = time.perf_counter() - t0
         doubles = [(c['condition'], c['drug']) for c in rep['conditions'] if c['split'] == 'ood' and '+' in c['drug']]
         composed = composed_singles(f'{out}/model', path, keys, ood, seed, doubles) if composition and doubles else {}
-    snaps = rep.get('snapshots')
+    kind, members = next(((k, rep[k]) for k in ('ensemble', 'snapshots') if rep.get(k)), (None, None))
+    label = {'ensemble': "ensemble members'", 'snapshots': "weight snapshots'"}.get(kind)
     print(f"{name:7s} seed {seed} uncertainty-error Spearman over the test and held-out conditions (error against the cells): distance "
-          f"{rep['uncertainty_error_spearman']:.3f}" + ('' if snaps is None else f", weight snapshots' disagreement "
-          f"{snaps['disagreement_error_spearman']:.3f}, spread {snaps['uncertainty_error_spearman']:.3f}"), flush=True)
+          f"{rep['uncertainty_error_spearman']:.3f}" + ('' if members is None else f", {label} disagreement "
+          f"{members['disagreement_error_spearman']:.3f}, spread {members['uncertainty_error_spearman']:.3f}"), flush=True)
     rows = []
     for c in rep['conditions']:
         if c['split'] != 'ood': continue
