@@ -9,10 +9,13 @@ from pathlib import Path
 import numpy as np, pandas as pd, torch, anndata as ad
 from fastcore.basics import patch
 from .model import CPA, ENSEMBLE, _atomic_write
+from .metrics import r2
+from .data import encode_obs
+from .stream import RowSource
 import cpa_nb.predict  # noqa: F401  (adds CPA.predict)
 
 # %% auto #0
-__all__ = ['CPAEnsemble', 'mixture']
+__all__ = ['DISAGREEMENT_CELLS', 'CPAEnsemble', 'mixture', 'member_disagreement', 'prediction_degs', 'member_uncertainty']
 
 # %% ../nbs/15_ensemble.ipynb #bcf46ebc
 class CPAEnsemble:
@@ -76,6 +79,60 @@ def uncertainty(self:CPAEnsemble, targets:pd.DataFrame, # target table (see `CPA
     for col in ('cosine', 'euclidean'): out[col] = np.mean([t[col].to_numpy() for t in tables], axis=0)
     return out
 
+# %% ../nbs/15_ensemble.ipynb #6fc1914b
+def member_disagreement(means:np.ndarray, # members x genes: each member's predicted mean of one condition
+                        degs, # the genes to score (indices), e.g. `prediction_degs`
+                       )->float:
+    "Mean over members of 1 - R2 (over `degs`) of a member's mean against the members' average"
+    means = np.asarray(means, float)
+    avg = means.mean(0)
+    return float(np.mean([1 - r2(avg, m, degs) for m in means]))
+
+# %% ../nbs/15_ensemble.ipynb #f93babf9
+def prediction_degs(mean, # predicted condition mean, per gene
+                    source_mean, # mean expression of the source cells, per gene
+                    variance, # predicted variance averaged over the cells, per gene
+                    n:int=50, # genes to keep
+                   )->np.ndarray: # gene indices, largest score first
+    "The prediction's own DEGs: the `n` genes whose predicted change from the source cells is largest against the predicted standard deviation"
+    score = np.abs(np.asarray(mean, float) - np.asarray(source_mean, float)) / np.sqrt(np.asarray(variance, float))
+    return np.argsort(-score, kind='stable')[:n]
+
+# %% ../nbs/15_ensemble.ipynb #b016bbe9
+def member_uncertainty(means, # members x genes: each member's predicted mean of one condition
+                       variances, # members x genes: their predicted variances, averaged over the cells
+                       source_mean, # mean expression of the source cells, per gene
+                       n_degs:int=50, # genes in `prediction_degs`
+                      )->dict: # {'disagreement': ..., 'spread': ...}
+    "The members' disagreement (see `member_disagreement`) and spread (their standard deviation, averaged) over the prediction's DEGs"
+    means, variances = np.asarray(means, float), np.asarray(variances, float)
+    degs = prediction_degs(means.mean(0), source_mean, variances.mean(0), n_degs)
+    return {'disagreement': member_disagreement(means, degs), 'spread': float(means.std(0)[degs].mean())}
+
+# %% ../nbs/15_ensemble.ipynb #54afbf21
+DISAGREEMENT_CELLS = 2000  # source cells per target that a prediction's disagreement is measured on, at most
+
+@patch
+def target_disagreement(self:CPAEnsemble, adata:ad.AnnData, # the source cells of a prediction
+                        obs:pd.DataFrame, # the prediction's obs: one row per (target, source cell), target after target, with 'cpa_condition'
+                        max_cells:int=DISAGREEMENT_CELLS, # source cells per target at most (a seeded subsample)
+                       )->np.ndarray: # the disagreement of each row's target
+    "The members' disagreement on every target of a prediction, from the prediction alone (see `member_uncertainty`)"
+    source = RowSource.from_adata(adata, self.vocab.genes)
+    by_cells = {}  # targets predicted from the same source cells (usually all of them) share one read and one encoding per member
+    for name, rows in obs.groupby('cpa_condition', sort=False).indices.items():
+        cells = np.unique(rows % len(source))  # row t * n + i predicts source cell i under target t
+        group = by_cells.setdefault(cells.tobytes(), (cells, [], []))  # (cells, target names, a row of each)
+        group[1].append(name); group[2].append(rows[0])
+    found = {}
+    for cells, names, first_rows in by_cells.values():
+        if len(cells) > max_cells: cells = np.sort(np.random.default_rng(0).choice(cells, max_cells, replace=False))  # the same cells whatever else is predicted
+        x = source.rows(cells)
+        doses, covs = (torch.from_numpy(v) for v in encode_obs(obs.iloc[first_rows], self.vocab))
+        means, variances = self.member_condition_means(x, doses, covs)
+        for k, name in enumerate(names): found[name] = member_uncertainty(means[:, k], variances[:, k], x.mean(0).numpy())['disagreement']
+    return obs['cpa_condition'].map(found).to_numpy(float)
+
 # %% ../nbs/15_ensemble.ipynb #3b064fb6
 @patch
 def predict(self:CPAEnsemble, adata:ad.AnnData, # source cells with the models' genes
@@ -84,12 +141,14 @@ def predict(self:CPAEnsemble, adata:ad.AnnData, # source cells with the models' 
             batch_size:int=4096, # cells per forward pass
             variance:bool=True, # also the mixture's variance, in layers['variance'] (False: means only; the spread is still computed)
             autocast:bool=False, # bfloat16 products, as in `CPA.predict`
+            disagreement:bool=True, # the members' disagreement on each target in obs['ensemble_disagreement'] (see `target_disagreement`)
            )->ad.AnnData:
     "Counterfactual prediction of the ensemble: the members' predictions combined as an equal mixture"
     s1 = s2 = var_sum = first = None
     unc = {'uncertainty_cosine': 0., 'uncertainty_euclidean': 0.}
     for m in self.models:
-        p = m.predict(adata, perturbation, dose, covariates, conditions, min_cells=min_cells, batch_size=batch_size, variance=variance, autocast=autocast)
+        p = m.predict(adata, perturbation, dose, covariates, conditions, min_cells=min_cells, batch_size=batch_size, variance=variance, autocast=autocast,
+                      disagreement=False)  # the members' own snapshots are not what this ensemble reports
         x = np.asarray(p.X, dtype=np.float64)
         v = p.layers['variance'].astype(np.float64) if variance else 0.
         if first is None: first, s1, s2, var_sum = p, x.copy(), x * x, v
@@ -101,6 +160,7 @@ def predict(self:CPAEnsemble, adata:ad.AnnData, # source cells with the models' 
     obs = first.obs.copy()
     for c, total in unc.items(): obs[c] = total / n
     obs['ensemble_spread'] = np.sqrt(spread2).mean(1)
+    if disagreement: obs['ensemble_disagreement'] = self.target_disagreement(adata, obs)
     layers = {'variance': (var_sum / n + spread2).astype(np.float32)} if variance else {}
     return ad.AnnData(mean.astype(np.float32), obs=obs, var=first.var.copy(), layers=layers)
 

@@ -9,13 +9,13 @@ from scipy.stats import spearmanr
 from .data import CPAData, _at_most
 from .model import CPA, _control_cells, _covariate_rows, random_split
 from .metrics import r2, delta_scores, disentanglement
-from .ensemble import CPAEnsemble, mixture
+from .ensemble import CPAEnsemble, mixture, member_uncertainty
 import cpa_nb.uncertainty  # noqa: F401
 
 # %% auto #0
 __all__ = ['SCORE_KEYS', 'BASELINES', 'MEMBER_UNCERTAINTIES', 'score_prediction', 'TrainingMeans', 'interpolation_baseline',
-           'additive_baseline', 'member_disagreement', 'evaluate', 'evaluation_table', 'uncertainty_and_error',
-           'disentanglement_score', 'uncertainty_error_spearman']
+           'additive_baseline', 'evaluate', 'evaluation_table', 'uncertainty_and_error', 'disentanglement_score',
+           'uncertainty_error_spearman']
 
 # %% ../nbs/08_evaluate.ipynb #e31fa2a2
 SCORE_KEYS = ['r2_mean', 'r2_mean_deg', 'r2_var', 'r2_var_deg', 'r2_delta_deg', 'pearson_delta_deg']
@@ -84,24 +84,6 @@ def additive_baseline(tm:TrainingMeans, doses:np.ndarray, covs:np.ndarray):
         if ck is not None: shifts.append(tm.mean[k] - tm.mean[ck])
     return (tm.mean[c] + np.mean(shifts, 0), tm.var[c]) if shifts else None
 
-# %% ../nbs/08_evaluate.ipynb #d87fc7c8
-def member_disagreement(means:np.ndarray, # members x genes: each member's predicted mean of one condition
-                        degs, # the condition's DEGs (indices)
-                       )->float:
-    "Mean over members of 1 - R2 (DEGs) of a member's mean against the members' average"
-    means = np.asarray(means, float)
-    avg = means.mean(0)
-    return float(np.mean([1 - r2(avg, m, degs) for m in means]))
-
-# %% ../nbs/08_evaluate.ipynb #d1fc5ad4
-def _member_uncertainty(kind:str, # 'snapshot' or 'ensemble': the records' key prefix
-                        means:torch.Tensor, # members x 1 x genes: the members' predicted means of one condition
-                        degs, # the condition's DEGs (indices)
-                       )->dict:
-    "The members' spread (their standard deviation averaged over the DEGs) and their disagreement (see `member_disagreement`)"
-    m = means[:, 0].numpy()
-    return {f'{kind}_spread': float(m.std(0)[degs].mean()), f'{kind}_disagreement': member_disagreement(m, degs)}
-
 # %% ../nbs/08_evaluate.ipynb #750bc518
 BASELINES = {'control': None, 'interpolation': interpolation_baseline, 'additive': additive_baseline}
 
@@ -142,14 +124,15 @@ def evaluate(model:CPA|CPAEnsemble, # a trained model, or an ensemble of them
                 src_key, src = key, data.rows(_at_most(_control_cells(data, mask, covs[i], valid if valid.any() else train), max_source_cells))
             real_mean, real_var = (moments[k][group_of[(split, name)]] for k in (0, 1))
             c = group_of.get(tuple(covs[i].tolist()))
-            ctrl_mean = moments[0][c] if c is not None else src.mean(0).numpy()
+            src_mean = src.mean(0).numpy()
+            ctrl_mean = moments[0][c] if c is not None else src_mean
             degs = [gene_idx[g] for g in model.degs[name]] if name in model.degs else list(np.argsort(-np.abs(real_mean - ctrl_mean))[:50])
             if hasattr(model, 'member_condition_means'):
                 members = model.member_condition_means(src, doses[i:i + 1], covs[i:i + 1])
                 pm, pv, _ = mixture(*members)
             else: (pm, pv), members = model.condition_means(src, doses[i:i + 1], covs[i:i + 1]), None
             snap = None if snaps is None else snaps.member_condition_means(src, doses[i:i + 1], covs[i:i + 1])
-            preds = {'cpa': (pm[0].numpy(), pv[0].numpy()), 'control': (src.mean(0).numpy(), src.var(0, unbiased=False).numpy())}
+            preds = {'cpa': (pm[0].numpy(), pv[0].numpy()), 'control': (src_mean, src.var(0, unbiased=False).numpy())}
             for b in ('interpolation', 'additive'): preds[b] = BASELINES[b](tm, doses[i].numpy(), covs[i].numpy())
             scores = {k: (score_prediction(real_mean, real_var, p[0], p[1], ctrl_mean, degs) if p is not None else None) for k, p in preds.items()}
             t = truth_idx.get(name)
@@ -162,9 +145,11 @@ def evaluate(model:CPA|CPAEnsemble, # a trained model, or an ensemble of them
                             'truth': truth_scores['cpa'] if truth_scores else None, 'truth_baselines': {b: truth_scores[b] for b in BASELINES} if truth_scores else None,
                             'uncertainty': {'cosine': float(u.cosine), 'euclidean': float(u.euclidean),
                                             'closest_cosine': str(u.closest_cosine), 'closest_euclidean': str(u.closest_euclidean),
-                                            **({} if members is None else _member_uncertainty('ensemble', members[0], degs)),
-                                            **({} if snap is None else _member_uncertainty('snapshot', snap[0], degs))}})
+                                            **({} if members is None else _prefixed('ensemble', member_uncertainty(members[0][:, 0], members[1][:, 0], src_mean))),
+                                            **({} if snap is None else _prefixed('snapshot', member_uncertainty(snap[0][:, 0], snap[1][:, 0], src_mean)))}})
     return records
+
+def _prefixed(kind:str, u:dict)->dict: return {f'{kind}_{k}': v for k, v in u.items()}
 
 def _split_moments(data:CPAData)->tuple:
     "Means and variances, in one pass over X, of every (split, condition) of treated cells and of the controls of every covariate combination"

@@ -71,6 +71,7 @@ def predict(self:CPA, adata:ad.AnnData, # source cells (usually controls) with t
             out:str|Path|None=None, # write into this .h5ad batch by batch (never all in memory) and return it opened backed
             variance:bool=True, # also the predicted variance, in layers['variance'] (False: means only, half the memory and less work)
             autocast:bool=False, # bfloat16 products, float32 outputs: faster on GPUs and on CPUs with bf16 instructions (1.7-1.9x on a Zen 5 EPYC), slower on CPUs without
+            disagreement:bool=True, # a model with weight snapshots: their disagreement on each target in obs['snapshot_disagreement'] (each snapshot predicts up to 2,000 source cells per target)
            )->ad.AnnData:
     "Counterfactual prediction of `adata`'s cells under one or many targets"
     if sample and not variance: raise ValueError("sample=True draws from the predicted variance; pass variance=True (the default) or sample=False")
@@ -93,6 +94,7 @@ def predict(self:CPA, adata:ad.AnnData, # source cells (usually controls) with t
     unique = obs.drop_duplicates('cpa_condition')
     unc = self.uncertainty(unique[list(targets.columns)].reset_index(drop=True), min_cells)
     for col in unc.columns: obs[f'uncertainty_{col}' if col in ('cosine', 'euclidean') else col] = obs['cpa_condition'].map(unc[col]).to_numpy()
+    if disagreement and len(self.snapshots) >= 2: obs['snapshot_disagreement'] = self.snapshot_ensemble().target_disagreement(adata, obs)  # see nbs/15_ensemble
     obs.index = [f'{c}|{k}' for c, k in zip(obs['source_cell'], obs['cpa_condition'])]
     var = pd.DataFrame(index=self.vocab.genes)
     gen = torch.Generator(device=self.device).manual_seed(seed)

@@ -145,12 +145,12 @@ def report_markdown(report:dict, records:list, figures:list, title:str='sci-Plex
               f"Spearman correlation of uncertainty with error (1 − R² of the mean over DEGs, test and held-out conditions): "
               f"{uncertainty_error_spearman(records):.3f}" + (f" against the ground truth, {uncertainty_error_spearman(records, against='real'):.3f} against the real cells."
                                                               if records and records[0]['truth'] is not None else '.'), '']
-    if ens: lines += [f"The ensemble members' disagreement (mean 1 − R² of a member's prediction against their average, over the DEGs) ranks the same "
+    if ens: lines += [f"The ensemble members' disagreement (mean 1 − R² of a member's prediction against their average, over the prediction's own DEGs; every prediction carries it) ranks the same "
                       f"errors at Spearman {ens['disagreement_error_spearman']:.3f}; their spread (standard deviation, expression units) at "
                       f"{ens['uncertainty_error_spearman']:.3f}.", '']
     if snaps := report.get('snapshots'):
         lines += [f"The disagreement of the model's {snaps['members']} weight snapshots from its last epochs (how much it still moved there: mean 1 − R² "
-                  f"of a snapshot's prediction against their average, over the DEGs) ranks the same errors at Spearman "
+                  f"of a snapshot's prediction against their average, over the prediction's own DEGs; `predict` attaches it to every prediction) ranks the same errors at Spearman "
                   f"{snaps['disagreement_error_spearman']:.3f}; their spread (standard deviation, expression units) at {snaps['uncertainty_error_spearman']:.3f}.", '']
     lines += ['## Figures', '']
     lines += [f'![{name}]({name}.png)' for name in figures]
