@@ -117,6 +117,18 @@ def _losses(wide:pd.DataFrame)->str:
     return (f"A baseline beats CPA on the R² of the change on the DEGs at: {'; '.join(lost)}." if lost
             else "No baseline beats CPA on the R² of the change on the DEGs at any held-out condition.")
 
+def _held_out_uncertainty(records:list)->pd.DataFrame:
+    "Per held-out condition: what its prediction carries (the paper's distance, the closest training condition, the members' disagreement) beside CPA's error"
+    rows = []
+    for r in (r for r in records if r['split'] == 'ood'):
+        u, row = r['uncertainty'], {'condition': r['condition']}
+        row.update({'cosine distance': u['cosine'], 'closest training condition': u['closest_cosine']})
+        row.update({k.replace('_', ' '): u[k] for k in ('snapshot_disagreement', 'ensemble_disagreement') if k in u})
+        row['CPA error (1 − R², DEGs)'] = 1 - r['cpa']['r2_mean_deg']
+        if r['truth'] is not None: row['CPA error against the truth'] = 1 - r['truth']['r2_mean_deg']
+        rows.append(row)
+    return pd.DataFrame(rows).set_index('condition').map(lambda v: f'{v:.3g}' if isinstance(v, float) else v)  # errors and distances span decades
+
 def report_markdown(report:dict, records:list, figures:list, title:str='sci-Plex2: CPA against baselines')->str:
     "Markdown report: tables of CPA vs baselines, summaries and figures"
     t = evaluation_table(records)
@@ -137,6 +149,9 @@ def report_markdown(report:dict, records:list, figures:list, title:str='sci-Plex
         if wins: lines += [f'{wins} {_losses(wide)}', '']
         if 'truth_r2_mean_deg' in ood:
             lines += ['Against the ground truth (simulated data only: the noise-free expected mean):', '', table('truth_r2_mean_deg'), '']
+        lines += ["The uncertainty each held-out prediction carries, beside CPA's error (1 − R² of the mean over the DEGs, against the real cells). "
+                  "Both measures rank predictions, larger meaning less trustworthy; neither is the size of the error:", '',
+                  _md_table(_held_out_uncertainty(records)), '']
     lines += ['## Mean over the conditions of each split', '',
               _md_table(t.groupby(['split', 'method'])[['r2_mean', 'r2_mean_deg', 'r2_var_deg', 'r2_delta_deg', 'pearson_delta_deg']].mean()), '',
               '## Disentanglement and uncertainty', '',
