@@ -24,6 +24,7 @@ def run_predict(model:str, # a saved model directory (a run's OUT/model), one mo
                 conditions:str|None=None, # ... or a CSV table of targets: columns perturbation, dose, covariate keys
                 variance:bool=True, sample:bool=False, seed:int=0, device:str='cpu',
                 autocast:bool=False, # bfloat16 products (see `CPA.predict`)
+                disagreement:bool=True, # the weight snapshots' (an ensemble's members') disagreement on each target in obs (see `CPA.predict`)
                )->int: # predicted cells
     "Load a saved model, predict the source cells under the targets and write the result; an existing `out` is replaced only once the new one is complete"
     import pandas as pd, anndata as ad
@@ -43,9 +44,9 @@ def run_predict(model:str, # a saved model directory (a run's OUT/model), one mo
     m = CPAEnsemble.load(model, device) if ensemble else CPA.load(model, device)
     cells = ad.read_h5ad(adata, backed='r')
     if not ensemble:
-        return m.predict(cells, perturbation, dose, covariates, table, sample=sample, seed=seed, out=out, variance=variance, autocast=autocast).n_obs
+        return m.predict(cells, perturbation, dose, covariates, table, sample=sample, seed=seed, out=out, variance=variance, autocast=autocast, disagreement=disagreement).n_obs
     if sample: raise ValueError(f"--sample: {model} holds an ensemble, whose prediction is a mixture of its members; drop --sample, or predict with one member ({model}/member0)")
-    pred = m.predict(cells, perturbation, dose, covariates, table, variance=variance, autocast=autocast)
+    pred = m.predict(cells, perturbation, dose, covariates, table, variance=variance, autocast=autocast, disagreement=disagreement)
     _atomic_write(Path(out), lambda f: pred.write_h5ad(f))
     return pred.n_obs
 
@@ -120,6 +121,7 @@ def parser()->argparse.ArgumentParser:
     q.add_argument('--covariate', type=_covariate, action='append', default=[], metavar='KEY=VALUE',
                    help="a target covariate value, e.g. cell_type=A549 (repeatable; keys not given keep each cell's own)")
     q.add_argument('--means-only', action='store_true', help='no variance layer: half the memory and less work')
+    q.add_argument('--no-disagreement', action='store_true', help="skip the weight snapshots' (an ensemble's members') disagreement on each target in obs: about 0.2 s a call less")
     q.add_argument('--sample', action='store_true', help="also one Gaussian sample per cell in layers['sample']")
     q.add_argument('--seed', type=int, default=0, help='seed of the samples (default: %(default)s)')
     q.add_argument('--device', default='cpu', help="'cpu' or 'cuda' (default: %(default)s)")
@@ -159,7 +161,8 @@ def _run(args)->int:
             if args.conditions and (args.dose or args.covariate):
                 raise ValueError(f"--dose and --covariate go with --perturbation; with --conditions {args.conditions}, put them in its columns")
             n = run_predict(args.model, args.adata, args.out, args.perturbation, args.dose, dict(args.covariate), args.conditions,
-                            variance=not args.means_only, sample=args.sample, seed=args.seed, device=args.device, autocast=args.autocast)
+                            variance=not args.means_only, sample=args.sample, seed=args.seed, device=args.device, autocast=args.autocast,
+                            disagreement=not args.no_disagreement)
         except USER_ERRORS as e:
             print(f"cpa_nb: error: {e.args[0] if e.args else e}", file=sys.stderr)
             return 2
