@@ -119,15 +119,16 @@ def _losses(wide:pd.DataFrame)->str:
 
 def _held_out_uncertainty(records:list)->pd.DataFrame:
     "Per held-out condition: what its prediction carries (the paper's distance, the closest training condition, the members' disagreement) beside CPA's error"
+    g = lambda v: f'{v:.3g}'  # errors and distances span decades: three significant digits, not three decimals
     rows = []
     for r in (r for r in records if r['split'] == 'ood'):
         u, row = r['uncertainty'], {'condition': r['condition']}
-        row.update({'cosine distance': u['cosine'], 'closest training condition': u['closest_cosine']})
-        row.update({k.replace('_', ' '): u[k] for k in ('snapshot_disagreement', 'ensemble_disagreement') if k in u})
-        row['CPA error (1 − R², DEGs)'] = 1 - r['cpa']['r2_mean_deg']
-        if r['truth'] is not None: row['CPA error against the truth'] = 1 - r['truth']['r2_mean_deg']
+        row.update({'cosine distance': g(u['cosine']), 'closest training condition': u['closest_cosine']})
+        row.update({k.replace('_', ' '): g(u[k]) for k in ('snapshot_disagreement', 'ensemble_disagreement') if k in u})
+        row['CPA error (1 − R², DEGs)'] = g(1 - r['cpa']['r2_mean_deg'])
+        if r['truth'] is not None: row['CPA error against the truth'] = g(1 - r['truth']['r2_mean_deg'])
         rows.append(row)
-    return pd.DataFrame(rows).set_index('condition').map(lambda v: f'{v:.3g}' if isinstance(v, float) else v)  # errors and distances span decades
+    return pd.DataFrame(rows).set_index('condition')
 
 def report_markdown(report:dict, records:list, figures:list, title:str='sci-Plex2: CPA against baselines')->str:
     "Markdown report: tables of CPA vs baselines, summaries and figures"
