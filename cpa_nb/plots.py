@@ -88,7 +88,7 @@ def gene_dose_response(model:CPA, controls:ad.AnnData, drug:str, gene:str, grid:
 def plot_gene_dose_response(model:CPA, adata:ad.AnnData, drug:str, gene:str,
                             held_out:list=(), # doses held out of training, marked in red
                             covariates:dict|None=None, max_controls:int=500, n:int=50)->plt.Figure:
-    "Predicted dose response of a gene with measured condition means and held-out doses marked"
+    "Predicted dose response of a gene with measured condition means and held-out doses marked; the range of the weight snapshots' (an ensemble's members') predictions shaded"
     v = model.vocab
     obs = adata.obs
     ctrl_mask = (obs[v.perturbation_key].astype(str) == v.control).to_numpy()
@@ -98,6 +98,11 @@ def plot_gene_dose_response(model:CPA, adata:ad.AnnData, drug:str, gene:str,
     pred = gene_dose_response(model, adata[ctrl_idx], drug, gene, grid, covariates)
     fig, ax = plt.subplots(figsize=(5, 3.5))
     ax.plot(grid, pred, color='C0', label='CPA prediction')
+    members, who = (model.models, 'ensemble members') if hasattr(model, 'models') else \
+                   ((model.snapshot_ensemble().models, 'weight snapshots') if len(model.snapshots) >= 2 else (None, None))
+    if members:  # where they part, the model is unsure of the curve
+        curves = np.stack([gene_dose_response(m, adata[ctrl_idx], drug, gene, grid, covariates) for m in members])
+        ax.fill_between(grid, curves.min(0), curves.max(0), color='C0', alpha=0.25, lw=0, label=f'{len(members)} {who} (range)')
     in_drug = (obs[v.perturbation_key].astype(str) == drug).to_numpy()
     x = adata[in_drug, gene].X
     vals = pd.Series(np.asarray(x.todense() if hasattr(x, 'todense') else x).ravel())
