@@ -122,13 +122,13 @@ def target_disagreement(self:CPAEnsemble, adata:ad.AnnData, # the source cells o
     by_cells = {}  # targets predicted from the same source cells (usually all of them) share one read and one encoding per member
     for name, rows in obs.groupby('cpa_condition', sort=False).indices.items():
         cells = np.unique(rows % len(source))  # row t * n + i predicts source cell i under target t
-        group = by_cells.setdefault(cells.tobytes(), (cells, [], []))  # (cells, target names, a row of each)
-        group[1].append(name); group[2].append(rows[0])
+        by_cells.setdefault(cells.tobytes(), (cells, []))[1].append((name, rows[0]))
     found = {}
-    for cells, names, first_rows in by_cells.values():
+    for cells, targets in by_cells.values():
+        names, first_rows = zip(*targets)
         if len(cells) > max_cells: cells = np.sort(np.random.default_rng(0).choice(cells, max_cells, replace=False))  # the same cells whatever else is predicted
         x = source.rows(cells)
-        doses, covs = (torch.from_numpy(v) for v in encode_obs(obs.iloc[first_rows], self.vocab))
+        doses, covs = (torch.from_numpy(v) for v in encode_obs(obs.iloc[list(first_rows)], self.vocab))
         means, variances = self.member_condition_means(x, doses, covs)
         for k, name in enumerate(names): found[name] = member_uncertainty(means[:, k], variances[:, k], x.mean(0).numpy())['disagreement']
     return obs['cpa_condition'].map(found).to_numpy(float)

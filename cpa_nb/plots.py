@@ -98,8 +98,9 @@ def plot_gene_dose_response(model:CPA, adata:ad.AnnData, drug:str, gene:str,
     pred = gene_dose_response(model, adata[ctrl_idx], drug, gene, grid, covariates)
     fig, ax = plt.subplots(figsize=(5, 3.5))
     ax.plot(grid, pred, color='C0', label='CPA prediction')
-    members, who = (model.models, 'ensemble members') if hasattr(model, 'models') else \
-                   ((model.snapshot_ensemble().models, 'weight snapshots') if len(model.snapshots) >= 2 else (None, None))
+    if hasattr(model, 'models'): members, who = model.models, 'ensemble members'
+    elif len(model.snapshots) >= 2: members, who = model.snapshot_ensemble().models, 'weight snapshots'
+    else: members = None
     if members:  # where they part, the model is unsure of the curve
         curves = np.stack([gene_dose_response(m, adata[ctrl_idx], drug, gene, grid, covariates) for m in members])
         ax.fill_between(grid, curves.min(0), curves.max(0), color='C0', alpha=0.25, lw=0, label=f'{len(members)} {who} (range)')

@@ -71,7 +71,7 @@ def predict(self:CPA, adata:ad.AnnData, # source cells (usually controls) with t
             out:str|Path|None=None, # write into this .h5ad batch by batch (never all in memory) and return it opened backed
             variance:bool=True, # also the predicted variance, in layers['variance'] (False: means only, half the memory and less work)
             autocast:bool=False, # bfloat16 products, float32 outputs: faster on GPUs and on CPUs with bf16 instructions (1.7-1.9x on a Zen 5 EPYC), slower on CPUs without
-            disagreement:bool=True, # a model with weight snapshots: their disagreement on each target in obs['snapshot_disagreement'] (each snapshot predicts up to 2,000 source cells per target)
+            disagreement:bool=True, # a model with weight snapshots: their disagreement on each target in obs['snapshot_disagreement'] (each snapshot predicts the condition means of up to 2,000 of the source cells)
            )->ad.AnnData:
     "Counterfactual prediction of `adata`'s cells under one or many targets"
     if sample and not variance: raise ValueError("sample=True draws from the predicted variance; pass variance=True (the default) or sample=False")
